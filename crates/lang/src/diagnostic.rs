@@ -1,6 +1,6 @@
 //! Diagnostics: what went wrong, where, and what might fix it.
 //!
-//! The parser and the checker produce [`Diagnostic`]s; [`render`] turns them
+//! The parser and the checker produce [`Diagnostic`]s; [`crate::render::render`] turns them
 //! into rustc-style text through `miette` (file:line:column, the source line, a
 //! caret under the span, a label, a help line).
 

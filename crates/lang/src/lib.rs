@@ -179,7 +179,14 @@ pub fn compile_with_warnings(
     }
     let refs: Vec<(FileId, &ast::File)> = files.iter().map(|(id, f)| (*id, f)).collect();
     let (program, check_diags) = check::check(&refs, natives);
-    diags.extend(check_diags);
+    // An item that failed to parse is missing from the namespace, so names it
+    // declared would show up again as "unknown": say the cause once, not twice.
+    let had_syntax_errors = diags.iter().any(Diagnostic::is_error);
+    diags.extend(
+        check_diags
+            .into_iter()
+            .filter(|d| !(had_syntax_errors && UNKNOWN_NAME_CODES.contains(&d.code))),
+    );
     match program {
         Some(p) if !diags.iter().any(Diagnostic::is_error) => Ok((p, diags)),
         _ => Err(Diagnostics {
@@ -188,6 +195,10 @@ pub fn compile_with_warnings(
         }),
     }
 }
+
+/// Checker codes for names that are not defined (unknown type, variable,
+/// field, function, name): after a syntax error these may be its echo.
+const UNKNOWN_NAME_CODES: &[&str] = &["E0204", "E0205", "E0206", "E0207", "E0208"];
 
 /// Diagnostics together with the sources they point into, so they can be
 /// rendered on their own (`Display` renders without colour).
