@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Parse and type-check pattern files; print rustc-style diagnostics.
     Check(cmd::check::Args),
+    /// Match event streams against patterns and write the matches.
+    Run(Box<cmd::run::Args>),
+    /// Show the compiled automaton of a pattern, as text or Graphviz dot.
+    Explain(cmd::explain::Args),
     /// Write a synthetic market stream with planted episodes (docs/GENERATOR.md).
     Gen(r#gen::Args),
 }
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(&args),
+        Command::Run(args) => cmd::run::run(&args),
+        Command::Explain(args) => cmd::explain::run(&args),
         Command::Gen(args) => r#gen::run(&args),
     };
     match result {

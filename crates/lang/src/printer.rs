@@ -8,7 +8,9 @@
 //! Printing rules:
 //! - keywords are UPPERCASE, identifiers as written;
 //! - the fewest parentheses that keep the tree: an operand is wrapped only
-//!   when it binds looser than its position requires (see [`Prec`]);
+//!   when it binds looser than its position requires (the levels of
+//!   [`crate::ast::BinaryOp::precedence`], with prefix `NOT` at 3 and prefix
+//!   `-` at 7);
 //! - a pattern prints one clause per indented line, as `dalal fmt` shows it;
 //! - durations use the largest unit that divides them exactly (`1500ms`),
 //!   timestamps print as RFC 3339 UTC with only the fractional digits needed.
@@ -20,6 +22,19 @@ use crate::ast::{
 use std::fmt::{self, Display, Formatter, Write};
 
 /// Prints a whole file as source (each item ends with `;`).
+///
+/// ```
+/// use dalal_lang::{FileId, printer::to_source};
+/// let (file, errors) = dalal_lang::parse(
+///     "pattern p seq(Trade a,Trade b) where (b.price>a.price) within 90 seconds;",
+///     FileId::from_index(0),
+/// );
+/// assert!(errors.is_empty());
+/// assert_eq!(
+///     to_source(&file),
+///     "PATTERN p\n  SEQ(Trade a, Trade b)\n  WHERE b.price > a.price\n  WITHIN 90s;\n"
+/// );
+/// ```
 pub fn to_source(file: &File) -> String {
     file.to_string()
 }

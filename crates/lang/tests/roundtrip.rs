@@ -565,3 +565,28 @@ fn informal_source_prints_canonically() {
 "
     );
 }
+
+/// Event types over the name pool, so that random patterns get past name
+/// resolution now and then and reach the deeper checks.
+const PRELUDE: &str = "EVENT Trade, News, a, b, t, v (price FLOAT, symbol STRING, x1 INT, \
+     m DURATION, minutes TIMESTAMP, CamelCase BOOL, last STRING);\n";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// The checker and the renderer accept any tree the parser can build:
+    /// they report errors, never panic.
+    #[test]
+    fn checker_never_panics_on_parsable_files(file in file()) {
+        let text = format!("{PRELUDE}{}", to_source(&file));
+        let mut sources = dalal_lang::Sources::new();
+        sources.add("generated.pattern", text);
+        if let Err(diags) = dalal_lang::compile(&sources, &[]) {
+            prop_assert!(diags.error_count() > 0);
+            let rendered = diags.render(false);
+            prop_assert!(rendered.contains("error"), "rendered: {}", rendered);
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod explain;
+pub mod run;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -196,6 +196,13 @@ impl Market {
         }
     }
 
+    /// Time of the last purchase of category `c` written so far.
+    pub fn last_purchase(&self, c: u8) -> i64 {
+        self.categories.get(usize::from(c)).map_or(NEVER, |cat| {
+            cat.ring[(cat.head + CATEGORY_LIMIT - 1) % CATEGORY_LIMIT]
+        })
+    }
+
     /// Whether category `c` may take one more purchase at `now` without holding 100
     /// within an hour, and lies outside every reserved window.
     pub fn category_open(&self, c: u8, now: i64) -> bool {

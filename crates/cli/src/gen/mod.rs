@@ -343,9 +343,10 @@ impl Generator {
                 let (rlo, rhi) = (t - HOUR - SEC, t + d);
                 let count = names::CATEGORIES.len();
                 let off = self.rng.index(count);
-                let free = (0..count)
-                    .map(|k| ((off + k) % count) as u8)
-                    .find(|&c| self.market.category_free(c, rlo, rhi));
+                let free = (0..count).map(|k| ((off + k) % count) as u8).find(|&c| {
+                    // A purchase already written inside the window would join it.
+                    self.market.category_free(c, rlo, rhi) && self.market.last_purchase(c) < rlo
+                });
                 let Some(c) = free else { continue };
                 self.market.reserve_category(c, rlo, rhi);
                 category = Some(c);
@@ -401,7 +402,7 @@ impl Generator {
         let now = p.t;
         let d = p.bp.duration();
         // Enough events must remain for the whole script and the background around it.
-        let left = self.n - self.emitted - self.pending.len() as u64;
+        let left = (self.n - self.emitted).saturating_sub(self.pending.len() as u64);
         let need = (p.bp.events.len() as i64 + d / 400 + 50) as u64;
         if left < need {
             return;

@@ -261,6 +261,10 @@ mod tests {
             let low = name.to_lowercase();
             assert!(!all.iter().any(|w| low.contains(*w)), "{name}");
             assert!(!name.contains([',', '"', '\\', '\n']), "{name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "{name}"
+            );
         }
         assert_eq!(CATEGORIES.iter().map(|c| c.1).sum::<u32>(), CATEGORY_WEIGHT);
         assert_eq!(symbol_name(SYNTH_FROM), "SYM0050");

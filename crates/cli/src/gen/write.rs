@@ -88,6 +88,7 @@ pub enum Format {
 /// Caches the formatted date and time of the current second.
 pub struct TsCache {
     sec: i64,
+    day: i64,
     prefix: [u8; 20],
 }
 
@@ -102,6 +103,7 @@ impl TsCache {
     pub fn new() -> Self {
         let mut c = TsCache {
             sec: 0,
+            day: i64::MIN,
             prefix: [0; 20],
         };
         c.refill(0);
@@ -110,18 +112,22 @@ impl TsCache {
 
     fn refill(&mut self, sec: i64) {
         self.sec = sec;
-        let (y, m, d) = civil_from_days(sec.div_euclid(86_400));
+        let day = sec.div_euclid(86_400);
+        let p = &mut self.prefix;
+        // The date changes once a day; only the time is rebuilt within one.
+        if day != self.day {
+            self.day = day;
+            let (y, m, d) = civil_from_days(day);
+            // Years outside 0..=9999 are rejected before generation starts.
+            put_digits(&mut p[0..4], y.clamp(0, 9999));
+            p[4] = b'-';
+            put_digits(&mut p[5..7], m);
+            p[7] = b'-';
+            put_digits(&mut p[8..10], d);
+            p[10] = b'T';
+        }
         let s = sec.rem_euclid(86_400);
         let (hh, mm, ss) = (s / 3600, s / 60 % 60, s % 60);
-        // Years outside 0..=9999 are rejected before generation starts.
-        let y = y.clamp(0, 9999);
-        let p = &mut self.prefix;
-        put_digits(&mut p[0..4], y);
-        p[4] = b'-';
-        put_digits(&mut p[5..7], m);
-        p[7] = b'-';
-        put_digits(&mut p[8..10], d);
-        p[10] = b'T';
         put_digits(&mut p[11..13], hh);
         p[13] = b':';
         put_digits(&mut p[14..16], mm);
@@ -317,7 +323,7 @@ impl<W: Write> Writer<W> {
                 b.extend_from_slice(b"Trade,");
                 self.ts.push(ts, b);
                 b.push(b',');
-                push_csv_str(b, sym(s));
+                b.extend_from_slice(sym(s));
                 b.push(b',');
                 push_fixed2(b, price);
                 b.push(b',');
@@ -333,7 +339,7 @@ impl<W: Write> Writer<W> {
                 b.extend_from_slice(b"Order,");
                 self.ts.push(ts, b);
                 b.push(b',');
-                push_csv_str(b, sym(s));
+                b.extend_from_slice(sym(s));
                 b.push(b',');
                 push_fixed2(b, price);
                 b.extend_from_slice(b",,");
@@ -346,7 +352,7 @@ impl<W: Write> Writer<W> {
                 b.extend_from_slice(b"News,");
                 self.ts.push(ts, b);
                 b.push(b',');
-                push_csv_str(b, sym(s));
+                b.extend_from_slice(sym(s));
                 b.extend_from_slice(b",,,,,");
                 if let Some(hl) = HEADLINES.get(usize::from(headline)) {
                     let name = sym(s);
@@ -369,7 +375,7 @@ impl<W: Write> Writer<W> {
                 b.extend_from_slice(b"VolumeSpike,");
                 self.ts.push(ts, b);
                 b.push(b',');
-                push_csv_str(b, sym(s));
+                b.extend_from_slice(sym(s));
                 b.extend_from_slice(b",,");
                 push_int(b, volume);
                 b.extend_from_slice(b",,,,,,,,,,,\n");
@@ -382,7 +388,7 @@ impl<W: Write> Writer<W> {
                 b.extend_from_slice(b"PriceAlert,");
                 self.ts.push(ts, b);
                 b.push(b',');
-                push_csv_str(b, sym(s));
+                b.extend_from_slice(sym(s));
                 b.push(b',');
                 push_fixed2(b, price);
                 b.extend_from_slice(b",,,,,");
@@ -560,6 +566,13 @@ mod tests {
             probe += 86_399_937;
             all.push(probe);
         }
+        // Second by second across midnights, and back and forth between days.
+        let mut t = 1_704_153_590_000i64; // 2024-01-01T23:59:50Z
+        for _ in 0..200_000 {
+            t += 777;
+            all.push(t);
+        }
+        all.extend([t, 0, t, t - 86_400_000, t]);
         for ms in all {
             let want = DateTime::<Utc>::from_timestamp_millis(ms)
                 .expect("in range")

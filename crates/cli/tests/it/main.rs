@@ -1,0 +1,8 @@
+//! The `dalal` binary's integration tests, compiled into one test binary
+//! (ripgrep's habit: one link, shared helpers in `util`).
+
+mod cli;
+mod r#gen;
+mod golden;
+mod opencep;
+mod util;

@@ -1,0 +1,634 @@
+//! The runtime: reorder buffer and watermark, routing, partitions, output.
+
+use crate::matches::{Match, Sink};
+use crate::partition::{Ctx, Partition, Scratch, StepStats};
+use crate::program::Program;
+use crate::value::{Event, EventTime, Key, KeyRef, Value};
+use dalal_lang::typed::PatternId;
+use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to do with an event older than the watermark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LatePolicy {
+    /// Count it and drop it.
+    #[default]
+    Drop,
+    /// Count it and keep it for [`Engine::drain_late`].
+    SideOutput,
+    /// Return [`EngineError::Late`] from [`Engine::push`].
+    Fail,
+}
+
+/// Engine settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// How far out of order events may arrive: the watermark is the largest
+    /// event time seen minus this. Default 0 (input in order).
+    pub max_delay: Duration,
+    /// What happens to late events. Default [`LatePolicy::Drop`].
+    pub late: LatePolicy,
+    /// Most live runs one partition of one pattern may hold. When an event
+    /// would create more, the newest runs (forks made by that event, in the
+    /// order they were made) are dropped and counted in
+    /// [`Stats::dropped_runs`]; existing runs are kept. Default 100 000.
+    pub max_runs_per_partition: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_delay: Duration::ZERO,
+            late: LatePolicy::Drop,
+            max_runs_per_partition: 100_000,
+        }
+    }
+}
+
+/// Why the engine refused an input.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// A late event under [`LatePolicy::Fail`].
+    #[error("late event at {ts}: the watermark is already at {watermark}")]
+    Late {
+        /// The event's time.
+        ts: EventTime,
+        /// The watermark when it arrived.
+        watermark: EventTime,
+    },
+    /// The event does not fit the program (type id or field count).
+    #[error("invalid event: {0}")]
+    InvalidEvent(#[from] crate::value::EventError),
+}
+
+/// Why a snapshot could not be restored.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The snapshot was taken with another program.
+    #[error("snapshot was taken with patterns {found:?}, the program has {expected:?}")]
+    ProgramMismatch {
+        /// Pattern names of the program.
+        expected: Vec<String>,
+        /// Pattern names recorded in the snapshot.
+        found: Vec<String>,
+    },
+    /// An unknown snapshot format version.
+    #[error("unsupported snapshot version {0}")]
+    Version(u32),
+}
+
+/// Counters (see [`Engine::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Events pushed (including late ones).
+    pub events: u64,
+    /// Events released to matching that at least one pattern routes.
+    pub routed: u64,
+    /// Late events (dropped, side output or failed).
+    pub late: u64,
+    /// Matches emitted, per pattern (indexed by pattern id).
+    pub matches: Vec<u64>,
+    /// Live runs plus pending trailing-`NOT` matches, over all partitions.
+    pub live_runs: u64,
+    /// The largest `live_runs` seen.
+    pub peak_runs: u64,
+    /// Runs dropped by the per-partition cap.
+    pub dropped_runs: u64,
+    /// Live partitions over all patterns.
+    pub partitions: u64,
+    /// Events waiting in the reorder buffer.
+    pub buffered: u64,
+}
+
+/// The state of one pattern: its partitions.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct PatternState {
+    parts: Vec<Option<Partition>>,
+    #[serde(skip)]
+    index: HashMap<Key, usize>,
+    #[serde(skip)]
+    free: Vec<usize>,
+    /// (deadline, partition slot) of pending trailing-`NOT` matches.
+    #[serde(skip)]
+    deadlines: BinaryHeap<Reverse<(i64, usize)>>,
+    /// The next watermark at which idle partitions are swept.
+    next_sweep: i64,
+    live: u64,
+}
+
+impl PatternState {
+    fn rebuild(&mut self) {
+        self.index.clear();
+        self.free.clear();
+        self.deadlines.clear();
+        self.live = 0;
+        for (i, p) in self.parts.iter().enumerate() {
+            match p {
+                Some(p) => {
+                    self.index.insert(p.key.clone(), i);
+                    if let Some(d) = p.min_deadline() {
+                        self.deadlines.push(Reverse((d, i)));
+                    }
+                    self.live += p.load() as u64;
+                }
+                None => self.free.push(i),
+            }
+        }
+    }
+}
+
+/// A snapshot of an engine's complete state (serde). Programs are not
+/// included: [`Engine::restore`] takes the program.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    version: u32,
+    patterns: Vec<String>,
+    config: Config,
+    watermark: EventTime,
+    max_ts: EventTime,
+    next_seq: u64,
+    reorder: Vec<(i64, u64, Event)>,
+    states: Vec<PatternState>,
+    stats: Stats,
+    out: Vec<Match>,
+    late: Vec<Event>,
+}
+
+const SNAPSHOT_VERSION: u32 = 1;
+
+/// The matching engine: push events, drain matches.
+///
+/// ```
+/// use dalal::{Config, Engine, Event, EventTime, Program, Value};
+/// let program = Program::compile(
+///     "EVENT Trade (symbol STRING, price FLOAT);
+///      PATTERN up SEQ(Trade a, Trade b) WHERE b.price > a.price WITHIN 1m PARTITION BY symbol;",
+/// ).unwrap();
+/// let mut engine = Engine::new(program.clone(), Config::default());
+/// for (ms, price) in [(0, 10.0), (1_000, 11.0)] {
+///     let e = Event::new(&program, "Trade", EventTime::from_millis(ms),
+///         vec![Value::str("TCS"), Value::Float(price)]).unwrap();
+///     engine.push(e).unwrap();
+/// }
+/// engine.finish();
+/// let matches: Vec<_> = engine.drain_matches().collect();
+/// assert_eq!(matches.len(), 1);
+/// assert_eq!(matches[0].key, vec![("symbol".to_string(), Value::str("TCS"))]);
+/// ```
+pub struct Engine {
+    program: Program,
+    config: Config,
+    watermark: EventTime,
+    max_ts: EventTime,
+    next_seq: u64,
+    reorder: BinaryHeap<Reverse<(i64, u64, EventBox)>>,
+    states: Vec<PatternState>,
+    stats: Stats,
+    out: Vec<Match>,
+    late: Vec<Event>,
+    key_names: Vec<Vec<String>>,
+    seeds: Vec<Vec<crate::partition::Run>>,
+    scratch: Scratch,
+    key_buf: Vec<Value>,
+}
+
+/// An event in the reorder heap (ordered only by the key beside it).
+#[derive(Clone, Debug)]
+struct EventBox(Event);
+
+impl PartialEq for EventBox {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for EventBox {}
+impl PartialOrd for EventBox {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for EventBox {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("watermark", &self.watermark)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// A fresh engine for a program.
+    pub fn new(program: impl Into<Program>, config: Config) -> Engine {
+        let program = program.into();
+        let n = program.checked().patterns.len();
+        let key_names = program
+            .checked()
+            .patterns
+            .iter()
+            .map(|p| p.partition_by.iter().map(|k| k.name.clone()).collect())
+            .collect();
+        Engine {
+            config,
+            watermark: EventTime::MIN,
+            max_ts: EventTime::MIN,
+            next_seq: 0,
+            reorder: BinaryHeap::new(),
+            states: vec![PatternState::default(); n],
+            stats: Stats {
+                matches: vec![0; n],
+                ..Stats::default()
+            },
+            out: Vec::new(),
+            late: Vec::new(),
+            seeds: (0..n)
+                .map(|i| crate::partition::seeds(program.nfa(PatternId::from_index(i))))
+                .collect(),
+            key_names,
+            scratch: Scratch::default(),
+            key_buf: Vec::new(),
+            program,
+        }
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The current watermark (events older than it are late).
+    pub fn watermark(&self) -> EventTime {
+        self.watermark
+    }
+
+    /// Pushes one event. It is matched once the watermark reaches its time
+    /// (at once with `max_delay` 0). A late event is handled per
+    /// [`Config::late`]; an event whose type id or field count does not fit
+    /// the program is refused with [`EngineError::InvalidEvent`] and not counted.
+    pub fn push(&mut self, event: Event) -> Result<(), EngineError> {
+        let decl = self
+            .program
+            .checked()
+            .types
+            .get(event.ty.index())
+            .ok_or(crate::value::EventError::BadTypeId(event.ty.0))?;
+        if decl.fields.len() != event.fields.len() {
+            return Err(crate::value::EventError::FieldCount {
+                ty: decl.name.clone(),
+                expected: decl.fields.len(),
+                found: event.fields.len(),
+            }
+            .into());
+        }
+        self.stats.events += 1;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if event.ts < self.watermark {
+            self.stats.late += 1;
+            match self.config.late {
+                LatePolicy::Drop => return Ok(()),
+                LatePolicy::SideOutput => {
+                    self.late.push(event);
+                    return Ok(());
+                }
+                LatePolicy::Fail => {
+                    return Err(EngineError::Late {
+                        ts: event.ts,
+                        watermark: self.watermark,
+                    });
+                }
+            }
+        }
+        self.max_ts = self.max_ts.max(event.ts);
+        let delay = i64::try_from(self.config.max_delay.as_nanos()).unwrap_or(i64::MAX);
+        let wm = EventTime(self.max_ts.0.saturating_sub(delay));
+        if self.reorder.is_empty() && event.ts <= wm {
+            // In order and due at once: skip the heap, release as `advance` would.
+            self.watermark = self.watermark.max(wm);
+            self.release_due(event.ts.0, seq, event);
+            self.tick_all(Some(self.watermark.0));
+        } else {
+            self.reorder
+                .push(Reverse((event.ts.0, seq, EventBox(event))));
+            self.advance(wm, false);
+        }
+        Ok(())
+    }
+
+    /// Pushes events in order; stops at the first error.
+    pub fn push_batch(
+        &mut self,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<(), EngineError> {
+        for e in events {
+            self.push(e)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the watermark forward (never back): buffered events up to it
+    /// are matched, trailing-`NOT` matches whose window closed before it
+    /// are emitted, and runs that can no longer complete are freed.
+    pub fn advance_watermark(&mut self, to: EventTime) {
+        self.advance(to, false);
+    }
+
+    /// End of input: the watermark goes to +infinity; everything buffered is
+    /// matched and every pending match is emitted.
+    pub fn finish(&mut self) {
+        self.advance(EventTime::MAX, true);
+    }
+
+    /// Takes the matches emitted so far, in emission order.
+    pub fn drain_matches(&mut self) -> std::vec::Drain<'_, Match> {
+        self.out.drain(..)
+    }
+
+    /// Sends the matches emitted so far to a sink.
+    pub fn drain_into(&mut self, sink: &mut impl Sink) {
+        for m in self.out.drain(..) {
+            sink.matched(m);
+        }
+    }
+
+    /// Takes the late events kept under [`LatePolicy::SideOutput`].
+    pub fn drain_late(&mut self) -> std::vec::Drain<'_, Event> {
+        self.late.drain(..)
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.live_runs = self.states.iter().map(|p| p.live).sum();
+        s.partitions = self.states.iter().map(|p| p.index.len() as u64).sum();
+        s.buffered = self.reorder.len() as u64;
+        s
+    }
+
+    fn advance(&mut self, to: EventTime, finish: bool) {
+        if to > self.watermark {
+            self.watermark = to;
+        }
+        while let Some(Reverse((ts, _, _))) = self.reorder.peek() {
+            if *ts > self.watermark.0 {
+                break;
+            }
+            if let Some(Reverse((ts, seq, EventBox(e)))) = self.reorder.pop() {
+                self.release_due(ts, seq, e);
+            }
+        }
+        let now = if finish { None } else { Some(self.watermark.0) };
+        self.tick_all(now);
+    }
+
+    fn tick_all(&mut self, now: Option<i64>) {
+        for pi in 0..self.states.len() {
+            self.tick_pattern(pi, now);
+        }
+    }
+
+    /// Releases one event of S at time `ts`: first the matches whose
+    /// trailing window closed before it, in every partition.
+    fn release_due(&mut self, ts: i64, seq: u64, e: Event) {
+        for pi in 0..self.states.len() {
+            if self.states[pi]
+                .deadlines
+                .peek()
+                .is_some_and(|Reverse((d, _))| *d < ts)
+            {
+                self.tick_pattern(pi, Some(ts));
+            }
+        }
+        self.release(seq, e);
+    }
+
+    fn ctx<'a>(
+        program: &'a Program,
+        key_names: &'a [Vec<String>],
+        seeds: &'a [Vec<crate::partition::Run>],
+        pi: usize,
+        max_runs: usize,
+    ) -> Ctx<'a> {
+        let id = PatternId::from_index(pi);
+        Ctx {
+            seeds: &seeds[pi],
+            nfa: program.nfa(id),
+            pattern: id,
+            name: &program.checked().patterns[pi].name,
+            type_names: &program.inner.type_names,
+            key_names: &key_names[pi],
+            max_runs,
+        }
+    }
+
+    /// Time moved to `now` (`None`: end of input) for one pattern.
+    fn tick_pattern(&mut self, pi: usize, now: Option<i64>) {
+        let ctx = Self::ctx(
+            &self.program,
+            &self.key_names,
+            &self.seeds,
+            pi,
+            self.config.max_runs_per_partition,
+        );
+        let st = &mut self.states[pi];
+        let mut stats = StepStats::default();
+        let mut touched = Vec::new();
+        while let Some(Reverse((d, slot))) = st.deadlines.peek().copied() {
+            if now.is_some_and(|n| d >= n) {
+                break;
+            }
+            st.deadlines.pop();
+            touched.push(slot);
+        }
+        let sweep = match (now, ctx.nfa.within) {
+            (None, _) => true,
+            (Some(n), Some(w)) => {
+                n >= st.next_sweep && {
+                    st.next_sweep = n.saturating_add((w / 2).max(1));
+                    true
+                }
+            }
+            (Some(_), None) => false,
+        };
+        if sweep {
+            touched = (0..st.parts.len()).collect();
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for slot in touched {
+            let Some(Some(part)) = st.parts.get_mut(slot) else {
+                continue;
+            };
+            let before = part.load() as u64;
+            part.advance(&ctx, now, &mut self.out, &mut stats);
+            let after = part.load() as u64;
+            st.live = (st.live + after).saturating_sub(before);
+            if let Some(d) = part.min_deadline() {
+                st.deadlines.push(Reverse((d, slot)));
+            }
+            if part.is_idle() {
+                st.index.remove(&part.key);
+                st.parts[slot] = None;
+                st.free.push(slot);
+            }
+        }
+        self.stats.matches[pi] += stats.matches;
+        self.stats.dropped_runs += stats.dropped_runs;
+        self.update_peak();
+    }
+
+    fn update_peak(&mut self) {
+        let live: u64 = self.states.iter().map(|p| p.live).sum();
+        self.stats.peak_runs = self.stats.peak_runs.max(live);
+    }
+
+    /// An event of S: route it to every pattern that uses its type.
+    fn release(&mut self, seq: u64, event: Event) {
+        let program = self.program.clone();
+        let routes: &[(PatternId, usize)] = program
+            .inner
+            .routes
+            .get(event.ty.index())
+            .map_or(&[], |r| &r[..]);
+        if routes.is_empty() {
+            return;
+        }
+        self.stats.routed += 1;
+        for &(pid, ri) in routes {
+            let pi = pid.index();
+            program.key_into(pi, ri, &event, &mut self.key_buf);
+            let ctx = Self::ctx(
+                &program,
+                &self.key_names,
+                &self.seeds,
+                pi,
+                self.config.max_runs_per_partition,
+            );
+            let st = &mut self.states[pi];
+            let slot = match st.index.get(&KeyRef(&self.key_buf)) {
+                Some(s) => *s,
+                None => {
+                    let key = Key(self.key_buf.as_slice().into());
+                    let part = Partition::new(key.clone());
+                    let slot = match st.free.pop() {
+                        Some(s) => {
+                            st.parts[s] = Some(part);
+                            s
+                        }
+                        None => {
+                            st.parts.push(Some(part));
+                            st.parts.len() - 1
+                        }
+                    };
+                    st.index.insert(key, slot);
+                    slot
+                }
+            };
+            let Some(Some(part)) = st.parts.get_mut(slot) else {
+                continue;
+            };
+            let mut stats = StepStats::default();
+            let before = part.load() as u64;
+            let had_deadline = part.min_deadline();
+            part.on_event(
+                &ctx,
+                seq,
+                event.clone(),
+                &mut self.out,
+                &mut stats,
+                &mut self.scratch,
+            );
+            let after = part.load() as u64;
+            st.live = (st.live + after).saturating_sub(before);
+            let d = part.min_deadline();
+            if d.is_some() && d != had_deadline {
+                if let Some(d) = d {
+                    st.deadlines.push(Reverse((d, slot)));
+                }
+            }
+            self.stats.matches[pi] += stats.matches;
+            self.stats.dropped_runs += stats.dropped_runs;
+        }
+        self.update_peak();
+    }
+
+    /// The complete state, serializable with serde.
+    pub fn snapshot(&self) -> Result<Snapshot, SnapshotError> {
+        let mut reorder: Vec<(i64, u64, Event)> = self
+            .reorder
+            .iter()
+            .map(|Reverse((t, s, e))| (*t, *s, e.0.clone()))
+            .collect();
+        reorder.sort_by_key(|(t, s, _)| (*t, *s));
+        Ok(Snapshot {
+            version: SNAPSHOT_VERSION,
+            patterns: self
+                .program
+                .pattern_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            config: self.config.clone(),
+            watermark: self.watermark,
+            max_ts: self.max_ts,
+            next_seq: self.next_seq,
+            reorder,
+            states: self.states.clone(),
+            stats: self.stats.clone(),
+            out: self.out.clone(),
+            late: self.late.clone(),
+        })
+    }
+
+    /// Rebuilds an engine from a snapshot taken with the same program.
+    pub fn restore(program: impl Into<Program>, snap: Snapshot) -> Result<Engine, SnapshotError> {
+        let program = program.into();
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(SnapshotError::Version(snap.version));
+        }
+        let names: Vec<String> = program
+            .pattern_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if names != snap.patterns || snap.states.len() != names.len() {
+            return Err(SnapshotError::ProgramMismatch {
+                expected: names,
+                found: snap.patterns,
+            });
+        }
+        let mut engine = Engine::new(program, snap.config);
+        engine.watermark = snap.watermark;
+        engine.max_ts = snap.max_ts;
+        engine.next_seq = snap.next_seq;
+        engine.reorder = snap
+            .reorder
+            .into_iter()
+            .map(|(t, s, e)| Reverse((t, s, EventBox(e))))
+            .collect();
+        engine.states = snap.states;
+        for st in &mut engine.states {
+            st.rebuild();
+        }
+        engine.stats = snap.stats;
+        engine.stats.matches.resize(names.len(), 0);
+        engine.out = snap.out;
+        engine.late = snap.late;
+        Ok(engine)
+    }
+}
+
+impl From<Arc<Program>> for Program {
+    fn from(p: Arc<Program>) -> Program {
+        (*p).clone()
+    }
+}

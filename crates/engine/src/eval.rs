@@ -1,0 +1,673 @@
+//! Compiled expressions and their three-valued evaluation.
+//!
+//! A [`dalal_lang::typed::TExpr`] is lowered once into a [`CExpr`]: literals
+//! become [`Value`]s, constant subtrees are folded, and fields stay resolved to
+//! slots. Evaluation walks the small tree against an [`Env`] that knows the
+//! run's bindings; it never looks a name up.
+
+use crate::value::{EventTime, Value};
+use dalal_lang::ast::{BinaryOp, Literal};
+use dalal_lang::typed::{Access, AggFunc, AggRange, Builtin, FieldRef, TExpr, TExprKind, VarId};
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// A native function an embedder registers (see [`crate::Natives`]).
+pub type NativeFn = Arc<dyn Fn(&[Value]) -> Value + Send + Sync>;
+
+/// A compiled expression.
+#[derive(Clone)]
+pub(crate) enum CExpr {
+    Const(Value),
+    List(Vec<CExpr>),
+    Field {
+        var: VarId,
+        access: Access,
+        field: FieldRef,
+    },
+    Agg {
+        func: AggFunc,
+        var: VarId,
+        range: AggRange,
+        field: Option<FieldRef>,
+    },
+    ToFloat(Box<CExpr>),
+    Neg(Box<CExpr>),
+    Not(Box<CExpr>),
+    Bin(BinaryOp, Box<CExpr>, Box<CExpr>),
+    In(Box<CExpr>, Box<CExpr>),
+    Call(Builtin, Vec<CExpr>),
+    Native(Option<NativeFn>, Vec<CExpr>),
+}
+
+impl std::fmt::Debug for CExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CExpr")
+    }
+}
+
+/// What an expression can read: the fields and aggregates of bound variables.
+pub(crate) trait Env {
+    /// A field of a variable (NULL when absent).
+    fn field(&self, var: VarId, access: Access, field: FieldRef) -> Value;
+    /// Applies `f` to each value of the aggregate's range, in list order.
+    /// `field: None` yields one non-NULL marker per element (for `count(t)`).
+    fn each(&self, var: VarId, range: AggRange, field: Option<FieldRef>, f: &mut dyn FnMut(Value));
+    /// The aggregate state of a range when the environment keeps it
+    /// incrementally (`None`: fold over [`Env::each`]).
+    fn summary(&self, _var: VarId, _range: AggRange, _field: Option<FieldRef>) -> Option<Summary> {
+        None
+    }
+}
+
+/// An environment with no variables (constant folding).
+struct NoEnv;
+
+impl Env for NoEnv {
+    fn field(&self, _: VarId, _: Access, _: FieldRef) -> Value {
+        Value::Null
+    }
+    fn each(&self, _: VarId, _: AggRange, _: Option<FieldRef>, _: &mut dyn FnMut(Value)) {}
+}
+
+fn literal(l: &Literal) -> Value {
+    match l {
+        Literal::Int(i) => Value::Int(*i),
+        Literal::Float(x) => Value::Float(*x),
+        Literal::String(s) => Value::str(s),
+        Literal::Bool(b) => Value::Bool(*b),
+        Literal::Null => Value::Null,
+        Literal::Duration(d) => Value::Duration(*d),
+        Literal::Timestamp(t) => Value::Timestamp(EventTime(*t)),
+    }
+}
+
+/// Lowers a typed expression, folding constant subtrees.
+pub(crate) fn compile(e: &TExpr, natives: &dyn Fn(&str) -> Option<NativeFn>) -> CExpr {
+    let c = |x: &TExpr| compile(x, natives);
+    let out = match &e.kind {
+        TExprKind::Const(l) => return CExpr::Const(literal(l)),
+        TExprKind::List(items) => CExpr::List(items.iter().map(c).collect()),
+        TExprKind::Field { var, access, field } => {
+            return CExpr::Field {
+                var: *var,
+                access: *access,
+                field: *field,
+            };
+        }
+        TExprKind::Aggregate {
+            func,
+            var,
+            range,
+            field,
+        } => {
+            return CExpr::Agg {
+                func: *func,
+                var: *var,
+                range: *range,
+                field: *field,
+            };
+        }
+        TExprKind::ToFloat(x) => CExpr::ToFloat(Box::new(c(x))),
+        TExprKind::Neg(x) => CExpr::Neg(Box::new(c(x))),
+        TExprKind::Not(x) => CExpr::Not(Box::new(c(x))),
+        TExprKind::Binary { op, lhs, rhs } => CExpr::Bin(*op, Box::new(c(lhs)), Box::new(c(rhs))),
+        TExprKind::In { expr, list } => CExpr::In(Box::new(c(expr)), Box::new(c(list))),
+        TExprKind::Call { func, args } => CExpr::Call(*func, args.iter().map(c).collect()),
+        // Natives are never folded: they may be impure.
+        TExprKind::Native { name, args } => {
+            return CExpr::Native(natives(name), args.iter().map(c).collect());
+        }
+    };
+    if out.is_foldable() {
+        if let CExpr::List(_) = out {
+            return out;
+        }
+        return CExpr::Const(eval(&out, &NoEnv));
+    }
+    out
+}
+
+impl CExpr {
+    fn is_const(&self) -> bool {
+        match self {
+            CExpr::Const(_) => true,
+            CExpr::List(items) => items.iter().all(CExpr::is_const),
+            _ => false,
+        }
+    }
+
+    fn is_foldable(&self) -> bool {
+        match self {
+            CExpr::Const(_) => true,
+            CExpr::List(items) => items.iter().all(CExpr::is_const),
+            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.is_const(),
+            CExpr::Bin(_, a, b) | CExpr::In(a, b) => a.is_const() && b.is_const(),
+            CExpr::Call(_, args) => args.iter().all(CExpr::is_const),
+            _ => false,
+        }
+    }
+
+    /// True when its only variable reads are `var.x` / `var[i].x` (the
+    /// event being bound), with no aggregate and no native call.
+    pub(crate) fn reads_only_current(&self, var: VarId) -> bool {
+        match self {
+            CExpr::Const(_) => true,
+            CExpr::Field { var: v, access, .. } => {
+                *v == var && matches!(access, Access::Single | Access::Current)
+            }
+            CExpr::Agg { .. } | CExpr::Native(..) => false,
+            CExpr::List(xs) | CExpr::Call(_, xs) => xs.iter().all(|x| x.reads_only_current(var)),
+            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.reads_only_current(var),
+            CExpr::Bin(_, a, b) | CExpr::In(a, b) => {
+                a.reads_only_current(var) && b.reads_only_current(var)
+            }
+        }
+    }
+
+    /// Every `(variable, field)` an aggregate in it reads.
+    pub(crate) fn agg_inputs(&self, out: &mut Vec<(VarId, Option<FieldRef>)>) {
+        match self {
+            CExpr::Agg { var, field, .. } => {
+                if !out.contains(&(*var, *field)) {
+                    out.push((*var, *field));
+                }
+            }
+            CExpr::Const(_) | CExpr::Field { .. } => {}
+            CExpr::List(xs) | CExpr::Call(_, xs) | CExpr::Native(_, xs) => {
+                xs.iter().for_each(|x| x.agg_inputs(out));
+            }
+            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.agg_inputs(out),
+            CExpr::Bin(_, a, b) | CExpr::In(a, b) => {
+                a.agg_inputs(out);
+                b.agg_inputs(out);
+            }
+        }
+    }
+
+    /// True when it reads `t[i-1]` or `t[..i-1]` of `var`.
+    pub(crate) fn uses_previous(&self, var: VarId) -> bool {
+        match self {
+            CExpr::Field {
+                var: v,
+                access: Access::Previous,
+                ..
+            } => *v == var,
+            CExpr::Agg {
+                var: v,
+                range: AggRange::BeforeCurrent,
+                ..
+            } => *v == var,
+            CExpr::Const(_) | CExpr::Field { .. } | CExpr::Agg { .. } => false,
+            CExpr::List(xs) | CExpr::Call(_, xs) | CExpr::Native(_, xs) => {
+                xs.iter().any(|x| x.uses_previous(var))
+            }
+            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.uses_previous(var),
+            CExpr::Bin(_, a, b) | CExpr::In(a, b) => a.uses_previous(var) || b.uses_previous(var),
+        }
+    }
+}
+
+/// True when the condition is TRUE (unknown and false both fail).
+pub(crate) fn holds(e: &CExpr, env: &dyn Env) -> bool {
+    matches!(eval(e, env), Value::Bool(true))
+}
+
+/// Evaluates an expression (SQL three-valued logic; NULL propagates).
+pub(crate) fn eval(e: &CExpr, env: &dyn Env) -> Value {
+    match e {
+        CExpr::Const(v) => v.clone(),
+        // A list outside `IN` or a list argument has no scalar value.
+        CExpr::List(_) => Value::Null,
+        CExpr::Field { var, access, field } => env.field(*var, *access, *field),
+        CExpr::Agg {
+            func,
+            var,
+            range,
+            field,
+        } => aggregate(*func, *var, *range, *field, env),
+        CExpr::ToFloat(x) => match eval(x, env) {
+            Value::Int(i) => Value::Float(i as f64),
+            other => other,
+        },
+        CExpr::Neg(x) => match eval(x, env) {
+            Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
+            Value::Float(f) => Value::Float(-f),
+            Value::Duration(d) => d.checked_neg().map_or(Value::Null, Value::Duration),
+            _ => Value::Null,
+        },
+        CExpr::Not(x) => match eval(x, env) {
+            Value::Bool(b) => Value::Bool(!b),
+            _ => Value::Null,
+        },
+        CExpr::Bin(BinaryOp::And, a, b) => {
+            let l = eval(a, env);
+            if l == Value::Bool(false) {
+                return l;
+            }
+            match (l, eval(b, env)) {
+                (_, Value::Bool(false)) => Value::Bool(false),
+                (Value::Bool(true), Value::Bool(true)) => Value::Bool(true),
+                _ => Value::Null,
+            }
+        }
+        CExpr::Bin(BinaryOp::Or, a, b) => {
+            let l = eval(a, env);
+            if l == Value::Bool(true) {
+                return l;
+            }
+            match (l, eval(b, env)) {
+                (_, Value::Bool(true)) => Value::Bool(true),
+                (Value::Bool(false), Value::Bool(false)) => Value::Bool(false),
+                _ => Value::Null,
+            }
+        }
+        CExpr::Bin(op, a, b) => binary(*op, &eval(a, env), &eval(b, env)),
+        CExpr::In(x, list) => {
+            let v = eval(x, env);
+            if v.is_null() {
+                return Value::Null;
+            }
+            let mut unknown = false;
+            let mut found = false;
+            each_item(list, env, &mut |item| {
+                if found {
+                    return;
+                }
+                match compare(&v, &item) {
+                    Some(Ordering::Equal) => found = true,
+                    None => unknown = true,
+                    _ => {}
+                }
+            });
+            if found {
+                Value::Bool(true)
+            } else if unknown {
+                Value::Null
+            } else {
+                Value::Bool(false)
+            }
+        }
+        CExpr::Call(f, args) => call(*f, args, env),
+        CExpr::Native(f, args) => match f {
+            Some(f) => {
+                let vals: Vec<Value> = args.iter().map(|a| eval(a, env)).collect();
+                f(&vals)
+            }
+            None => Value::Null,
+        },
+    }
+}
+
+fn each_item(list: &CExpr, env: &dyn Env, f: &mut dyn FnMut(Value)) {
+    match list {
+        CExpr::List(items) => {
+            for i in items {
+                f(eval(i, env));
+            }
+        }
+        other => f(eval(other, env)),
+    }
+}
+
+/// The language's comparison: `None` when unknown (NULL or incomparable types).
+pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Int(x), Value::Float(y)) => (*x as f64).partial_cmp(y),
+        (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Timestamp(x), Value::Timestamp(y)) => Some(x.cmp(y)),
+        (Value::Duration(x), Value::Duration(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOp, a: &Value, b: &Value) -> Value {
+    use BinaryOp::*;
+    match op {
+        Eq | Ne | Lt | Le | Gt | Ge => match compare(a, b) {
+            None => Value::Null,
+            Some(o) => Value::Bool(match op {
+                Eq => o == Ordering::Equal,
+                Ne => o != Ordering::Equal,
+                Lt => o == Ordering::Less,
+                Le => o != Ordering::Greater,
+                Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }),
+        },
+        Add | Sub | Mul | Div | Rem => arith(op, a, b),
+        And | Or => Value::Null,
+    }
+}
+
+fn int_op(op: BinaryOp, x: i64, y: i64) -> Option<i64> {
+    match op {
+        BinaryOp::Add => x.checked_add(y),
+        BinaryOp::Sub => x.checked_sub(y),
+        BinaryOp::Mul => x.checked_mul(y),
+        BinaryOp::Div => x.checked_div(y),
+        BinaryOp::Rem => x.checked_rem(y),
+        _ => None,
+    }
+}
+
+fn float_op(op: BinaryOp, x: f64, y: f64) -> Value {
+    match op {
+        BinaryOp::Add => Value::Float(x + y),
+        BinaryOp::Sub => Value::Float(x - y),
+        BinaryOp::Mul => Value::Float(x * y),
+        // Division by zero is unknown, as in SQL (not an infinity).
+        BinaryOp::Div if y == 0.0 => Value::Null,
+        BinaryOp::Div => Value::Float(x / y),
+        BinaryOp::Rem if y == 0.0 => Value::Null,
+        BinaryOp::Rem => Value::Float(x % y),
+        _ => Value::Null,
+    }
+}
+
+/// Arithmetic; overflow and division by zero are NULL (never a panic).
+fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
+    use BinaryOp::*;
+    use Value::*;
+    let opt = |o: Option<i64>, f: fn(i64) -> Value| o.map_or(Null, f);
+    match (a, b) {
+        (Int(x), Int(y)) => opt(int_op(op, *x, *y), Int),
+        (Float(x), Float(y)) => float_op(op, *x, *y),
+        (Int(x), Float(y)) => float_op(op, *x as f64, *y),
+        (Float(x), Int(y)) => float_op(op, *x, *y as f64),
+        (Timestamp(x), Timestamp(y)) if op == Sub => opt(x.0.checked_sub(y.0), Duration),
+        (Timestamp(x), Duration(d)) if matches!(op, Add | Sub) => {
+            opt(int_op(op, x.0, *d), |t| Timestamp(EventTime(t)))
+        }
+        (Duration(d), Timestamp(x)) if op == Add => {
+            opt(x.0.checked_add(*d), |t| Timestamp(EventTime(t)))
+        }
+        (Duration(x), Duration(y)) if matches!(op, Add | Sub | Rem) => {
+            opt(int_op(op, *x, *y), Duration)
+        }
+        // duration / duration is a ratio
+        (Duration(x), Duration(y)) if op == Div => {
+            if *y == 0 {
+                Null
+            } else {
+                Float(*x as f64 / *y as f64)
+            }
+        }
+        (Duration(x), Int(y)) if matches!(op, Mul | Div) => opt(int_op(op, *x, *y), Duration),
+        (Int(x), Duration(y)) if op == Mul => opt(x.checked_mul(*y), Duration),
+        (Duration(x), Float(y)) if matches!(op, Mul | Div) => match float_op(op, *x as f64, *y) {
+            Float(r) if r.is_finite() && r.abs() < 9.2e18 => Duration(r as i64),
+            _ => Null,
+        },
+        (Float(x), Duration(y)) if op == Mul => {
+            let r = x * *y as f64;
+            if r.is_finite() && r.abs() < 9.2e18 {
+                Duration(r as i64)
+            } else {
+                Null
+            }
+        }
+        _ => Null,
+    }
+}
+
+/// The running state of one aggregate over a list: enough for `count`,
+/// `sum`, `avg`, `min` and `max`, updated one element at a time.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Summary {
+    count: i64,
+    sum: Value,
+    min: Value,
+    max: Value,
+    /// Sum of FLOATs as f64.
+    fsum: f64,
+    /// Exact sum of INTs or DURATIONs: their `avg` never overflows.
+    isum: i128,
+}
+
+impl Summary {
+    /// Adds the next element's value (NULLs are skipped, as in SQL).
+    pub(crate) fn add(&mut self, v: Value) {
+        if v.is_null() {
+            return;
+        }
+        self.count += 1;
+        match v {
+            Value::Float(f) => self.fsum += f,
+            Value::Int(d) | Value::Duration(d) => {
+                self.isum = self.isum.saturating_add(i128::from(d))
+            }
+            _ => {}
+        }
+        if self.count == 1 {
+            self.sum = v.clone();
+            self.min = v.clone();
+            self.max = v;
+            return;
+        }
+        self.sum = arith(BinaryOp::Add, &self.sum, &v);
+        if compare(&v, &self.min) == Some(Ordering::Less) {
+            self.min = v.clone();
+        }
+        if compare(&v, &self.max) == Some(Ordering::Greater) {
+            self.max = v;
+        }
+    }
+
+    fn result(&self, func: AggFunc) -> Value {
+        if self.count == 0 {
+            return match func {
+                AggFunc::Count => Value::Int(0),
+                _ => Value::Null,
+            };
+        }
+        match func {
+            AggFunc::Count => Value::Int(self.count),
+            // An INT or DURATION sum that overflows is NULL.
+            AggFunc::Sum => self.sum.clone(),
+            AggFunc::Min => self.min.clone(),
+            AggFunc::Max => self.max.clone(),
+            AggFunc::Avg => match self.min {
+                // Exact sum, then one rounding (as SQL engines do).
+                Value::Int(_) => Value::Float(self.isum as f64 / self.count as f64),
+                Value::Float(_) => Value::Float(self.fsum / self.count as f64),
+                Value::Duration(_) => {
+                    let avg = self.isum / i128::from(self.count);
+                    i64::try_from(avg).map_or(Value::Null, Value::Duration)
+                }
+                _ => Value::Null,
+            },
+        }
+    }
+}
+
+fn aggregate(
+    func: AggFunc,
+    var: VarId,
+    range: AggRange,
+    field: Option<FieldRef>,
+    env: &dyn Env,
+) -> Value {
+    if let Some(s) = env.summary(var, range, field) {
+        return s.result(func);
+    }
+    let mut s = Summary::default();
+    env.each(var, range, field, &mut |v| s.add(v));
+    s.result(func)
+}
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
+fn call(f: Builtin, args: &[CExpr], env: &dyn Env) -> Value {
+    let arg = |i: usize| args.get(i).map_or(Value::Null, |a| eval(a, env));
+    let words = |i: usize| -> Vec<Value> {
+        let mut out = Vec::new();
+        if let Some(a) = args.get(i) {
+            each_item(a, env, &mut |v| out.push(v));
+        }
+        out
+    };
+    match f {
+        Builtin::Abs => match arg(0) {
+            Value::Int(i) => i.checked_abs().map_or(Value::Null, Value::Int),
+            Value::Float(x) => Value::Float(x.abs()),
+            Value::Duration(d) => d.checked_abs().map_or(Value::Null, Value::Duration),
+            _ => Value::Null,
+        },
+        Builtin::Lower => match arg(0) {
+            Value::Str(s) => Value::str(&s.to_lowercase()),
+            _ => Value::Null,
+        },
+        Builtin::Upper => match arg(0) {
+            Value::Str(s) => Value::str(&s.to_uppercase()),
+            _ => Value::Null,
+        },
+        Builtin::Length => match arg(0) {
+            Value::Str(s) => Value::Int(s.chars().count() as i64),
+            _ => Value::Null,
+        },
+        Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith => match (arg(0), arg(1)) {
+            (Value::Str(s), Value::Str(p)) => Value::Bool(match f {
+                Builtin::Contains => s.contains(&*p),
+                Builtin::StartsWith => s.starts_with(&*p),
+                _ => s.ends_with(&*p),
+            }),
+            _ => Value::Null,
+        },
+        Builtin::ContainsAny | Builtin::CountAny => {
+            let Value::Str(s) = arg(0) else {
+                return Value::Null;
+            };
+            let mut n = 0i64;
+            for w in words(1) {
+                if let Value::Str(w) = w {
+                    if s.contains(&*w) {
+                        n += 1;
+                    }
+                }
+            }
+            if f == Builtin::CountAny {
+                Value::Int(n)
+            } else {
+                Value::Bool(n > 0)
+            }
+        }
+        Builtin::Hour | Builtin::Minute | Builtin::DayOfWeek => match arg(0) {
+            Value::Timestamp(t) => {
+                let days = t.0.div_euclid(NANOS_PER_DAY);
+                let in_day = t.0.rem_euclid(NANOS_PER_DAY) / 1_000_000_000;
+                Value::Int(match f {
+                    Builtin::Hour => in_day / 3600,
+                    Builtin::Minute => (in_day / 60) % 60,
+                    // 1970-01-01 was a Thursday (4); Monday is 1.
+                    _ => (days + 3).rem_euclid(7) + 1,
+                })
+            }
+            _ => Value::Null,
+        },
+        Builtin::Coalesce => {
+            for a in args {
+                let v = eval(a, env);
+                if !v.is_null() {
+                    return v;
+                }
+            }
+            Value::Null
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(v: Value) -> Box<CExpr> {
+        Box::new(CExpr::Const(v))
+    }
+
+    #[test]
+    fn three_valued_logic() {
+        let and = CExpr::Bin(BinaryOp::And, c(Value::Null), c(Value::Bool(false)));
+        assert_eq!(eval(&and, &NoEnv), Value::Bool(false));
+        let and = CExpr::Bin(BinaryOp::And, c(Value::Null), c(Value::Bool(true)));
+        assert_eq!(eval(&and, &NoEnv), Value::Null);
+        let or = CExpr::Bin(BinaryOp::Or, c(Value::Null), c(Value::Bool(true)));
+        assert_eq!(eval(&or, &NoEnv), Value::Bool(true));
+        let not = CExpr::Not(c(Value::Null));
+        assert!(!holds(&not, &NoEnv));
+        let cmp = CExpr::Bin(BinaryOp::Gt, c(Value::Null), c(Value::Int(1)));
+        assert_eq!(eval(&cmp, &NoEnv), Value::Null);
+    }
+
+    #[test]
+    fn arithmetic_never_panics() {
+        assert_eq!(
+            arith(BinaryOp::Add, &Value::Int(i64::MAX), &Value::Int(1)),
+            Value::Null
+        );
+        assert_eq!(
+            arith(BinaryOp::Div, &Value::Int(1), &Value::Int(0)),
+            Value::Null
+        );
+        assert_eq!(
+            arith(BinaryOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)),
+            Value::Null
+        );
+        assert_eq!(
+            arith(
+                BinaryOp::Sub,
+                &Value::Timestamp(EventTime(5_000)),
+                &Value::Timestamp(EventTime(2_000))
+            ),
+            Value::Duration(3_000)
+        );
+    }
+
+    #[test]
+    fn in_list_three_valued() {
+        let list = CExpr::List(vec![CExpr::Const(Value::Int(1)), CExpr::Const(Value::Null)]);
+        let e = CExpr::In(c(Value::Int(1)), Box::new(list.clone()));
+        assert_eq!(eval(&e, &NoEnv), Value::Bool(true));
+        let e = CExpr::In(c(Value::Int(2)), Box::new(list));
+        assert_eq!(eval(&e, &NoEnv), Value::Null);
+    }
+
+    #[test]
+    fn running_aggregates_match_sql() {
+        let mut s = Summary::default();
+        assert_eq!(s.result(AggFunc::Count), Value::Int(0));
+        assert_eq!(s.result(AggFunc::Sum), Value::Null);
+        for v in [Value::Int(i64::MAX), Value::Null, Value::Int(i64::MIN)] {
+            s.add(v);
+        }
+        assert_eq!(s.result(AggFunc::Count), Value::Int(2), "NULL is skipped");
+        assert_eq!(
+            s.result(AggFunc::Avg),
+            Value::Float(-0.5),
+            "exact sum, then divide"
+        );
+        assert_eq!(s.result(AggFunc::Min), Value::Int(i64::MIN));
+        assert_eq!(s.result(AggFunc::Max), Value::Int(i64::MAX));
+        let mut o = Summary::default();
+        o.add(Value::Int(i64::MAX));
+        o.add(Value::Int(1));
+        assert_eq!(o.result(AggFunc::Sum), Value::Null, "overflowing sum");
+        let mut d = Summary::default();
+        d.add(Value::Duration(3));
+        d.add(Value::Duration(4));
+        assert_eq!(d.result(AggFunc::Avg), Value::Duration(3));
+    }
+
+    #[test]
+    fn calendar_functions() {
+        // 2024-01-02T09:15:00Z was a Tuesday.
+        let t = Value::Timestamp(EventTime(1_704_186_900 * 1_000_000_000));
+        let call1 = |f| call(f, &[CExpr::Const(t.clone())], &NoEnv);
+        assert_eq!(call1(Builtin::Hour), Value::Int(9));
+        assert_eq!(call1(Builtin::Minute), Value::Int(15));
+        assert_eq!(call1(Builtin::DayOfWeek), Value::Int(2));
+    }
+}

@@ -1,0 +1,607 @@
+//! The compiler: one checked [`Pattern`] -> one [`Nfa`].
+//!
+//! `AND` groups are expanded at compile time into one *alternative* per
+//! permutation of their members (LANGUAGE.md section 6: under skip till next
+//! match `AND(x, y)` is the union of `SEQ(x, y)` and `SEQ(y, x)`); each
+//! alternative is its own automaton and runs never move between them. `OR`
+//! stays inside an automaton as a branching state, because under skip till
+//! next match an event that fits any branch is takeable.
+//!
+//! Each alternative is a small graph (SASE+ NFA^b style):
+//! - a *take* edge consumes one event: `begin` for a singleton or the first
+//!   element of a Kleene list, `grow` for a further element (a self loop);
+//! - epsilon edges move without an event: `proceed` leaves a Kleene state once
+//!   its minimum is reached, `skip` binds an empty list to a `*`/`{0,..}`
+//!   variable, `not` opens an absence range, plain edges enter and leave `OR`
+//!   branches;
+//! - *ignore* is not an edge but the strategy: skip till next match keeps a
+//!   run whose state takes nothing of the event, skip till any match keeps it
+//!   always, strict contiguity never.
+//!
+//! Every conjunct is attached to the edge where its last variable becomes
+//! bound (push-down): iterative conjuncts of `t` to `t`'s take edges,
+//! completion conjuncts of `t` to its `proceed`/`skip` edges, the rest to the
+//! take edge of their last singleton. Conjuncts of a negated variable are
+//! checked only by absence checks.
+
+use crate::eval::{self, CExpr, NativeFn};
+use dalal_lang::ast::{AfterMatch, Strategy};
+use dalal_lang::typed::{Node, Pattern, TypeId, VarId, VarKind};
+use std::fmt::Write as _;
+
+/// Most alternatives an `AND` expansion may produce.
+pub(crate) const MAX_ALTERNATIVES: usize = 720;
+
+/// A state of one alternative: an index into its state table.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub(crate) struct StateId(pub u32);
+
+impl StateId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A compiled pattern.
+#[derive(Debug)]
+pub(crate) struct Nfa {
+    pub alts: Vec<Alt>,
+    pub conjs: Vec<Conj>,
+    /// Conjuncts of each negated variable (indexed by var).
+    pub neg_conjs: Vec<Vec<u32>>,
+    pub within: Option<i64>,
+    pub strategy: Strategy,
+    pub after_match: AfterMatch,
+    pub emit: Vec<(String, CExpr)>,
+    /// Per type id: appears positively.
+    pub positive: Vec<bool>,
+    /// Per type id: appears under `NOT`.
+    pub negated: Vec<bool>,
+    /// A constant conjunct is not true: nothing can match.
+    pub never: bool,
+    /// Some `NOT` can come before every bound event (a leading `NOT`): its
+    /// check looks back from a run's first event, so partitions keep one
+    /// extra window of events.
+    pub leading_not: bool,
+    pub var_kinds: Vec<VarKind>,
+    pub var_types: Vec<TypeId>,
+    pub var_names: Vec<String>,
+    /// Every `(Kleene variable, field)` some aggregate reads: runs keep a
+    /// running [`crate::eval::Summary`] for each, so `avg(t[..i-1].x)` costs
+    /// O(1) per element instead of a pass over the list.
+    pub agg_slots: Vec<(VarId, Option<dalal_lang::typed::FieldRef>)>,
+}
+
+/// A compiled conjunct.
+#[derive(Debug)]
+pub(crate) struct Conj {
+    pub expr: CExpr,
+    pub vars: Vec<VarId>,
+    /// Iterative and reads `t[i-1]`/`t[..i-1]`: true for the first element.
+    pub uses_previous: bool,
+    /// Reads only the event being bound (one singleton, or `t[i]` of an
+    /// iterative conjunct): its value depends on the event alone, so it is
+    /// evaluated once per event for all runs.
+    pub local: bool,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Alt {
+    pub states: Vec<State>,
+    pub start: StateId,
+    /// The order of the members of each `AND` in this alternative, for `explain`.
+    pub label: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub takes: Vec<Take>,
+    pub eps: Vec<Eps>,
+    pub accept: bool,
+    /// Event types some take edge reachable through epsilon edges accepts
+    /// (sorted): a run in this state ignores every other type.
+    pub reach: Vec<TypeId>,
+}
+
+/// Fills [`State::reach`] (the epsilon graph is acyclic).
+fn compute_reach(states: &mut [State]) {
+    fn visit(states: &[State], s: usize, memo: &mut Vec<Option<Vec<TypeId>>>) -> Vec<TypeId> {
+        if let Some(r) = &memo[s] {
+            return r.clone();
+        }
+        let mut r: Vec<TypeId> = states[s].takes.iter().map(|t| t.ty).collect();
+        for e in &states[s].eps {
+            r.extend(visit(states, e.target.index(), memo));
+        }
+        r.sort_unstable();
+        r.dedup();
+        memo[s] = Some(r.clone());
+        r
+    }
+    let mut memo = vec![None; states.len()];
+    for i in 0..states.len() {
+        let r = visit(states, i, &mut memo);
+        states[i].reach = r;
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Take {
+    pub var: VarId,
+    pub ty: TypeId,
+    /// A further element of a Kleene list (else the first element or a singleton).
+    pub grow: bool,
+    pub kleene: bool,
+    pub max: Option<u32>,
+    pub target: StateId,
+    pub conjs: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) enum EpsKind {
+    Plain,
+    Proceed { var: VarId, min: u32 },
+    Skip { var: VarId },
+    Not { var: VarId },
+}
+
+#[derive(Debug)]
+pub(crate) struct Eps {
+    pub kind: EpsKind,
+    pub target: StateId,
+    pub conjs: Vec<u32>,
+}
+
+/// A structure element after `AND` expansion.
+#[derive(Clone, Debug)]
+enum LNode {
+    Var(VarId),
+    Or(Vec<Vec<LNode>>),
+}
+
+/// Why a pattern cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NfaError {
+    TooManyAlternatives,
+    NoPositive,
+}
+
+fn expand_seq(nodes: &[Node], budget: usize) -> Result<Vec<Vec<LNode>>, NfaError> {
+    let mut acc: Vec<Vec<LNode>> = vec![Vec::new()];
+    for n in nodes {
+        let opts = expand_node(n, budget)?;
+        let mut next = Vec::new();
+        for a in &acc {
+            for o in &opts {
+                let mut v = a.clone();
+                v.extend(o.iter().cloned());
+                next.push(v);
+                if next.len() > budget {
+                    return Err(NfaError::TooManyAlternatives);
+                }
+            }
+        }
+        acc = next;
+    }
+    Ok(acc)
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for p in permutations(n - 1) {
+        for i in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(i, n - 1);
+            out.push(q);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn expand_node(n: &Node, budget: usize) -> Result<Vec<Vec<LNode>>, NfaError> {
+    match n {
+        Node::Var(v) => Ok(vec![vec![LNode::Var(*v)]]),
+        Node::Or(members) => {
+            // One alternative per combination of member expansions; each an OR.
+            let mut combos: Vec<Vec<Vec<LNode>>> = vec![Vec::new()];
+            for m in members {
+                let opts = expand_node(m, budget)?;
+                let mut next = Vec::new();
+                for c in &combos {
+                    for o in &opts {
+                        let mut c2 = c.clone();
+                        c2.push(o.clone());
+                        next.push(c2);
+                        if next.len() > budget {
+                            return Err(NfaError::TooManyAlternatives);
+                        }
+                    }
+                }
+                combos = next;
+            }
+            Ok(combos.into_iter().map(|bs| vec![LNode::Or(bs)]).collect())
+        }
+        Node::And(members) => {
+            if members.len() > 6 {
+                return Err(NfaError::TooManyAlternatives);
+            }
+            let mut out = Vec::new();
+            for p in permutations(members.len()) {
+                let ordered: Vec<Node> = p.iter().map(|&i| members[i].clone()).collect();
+                out.extend(expand_seq(&ordered, budget)?);
+                if out.len() > budget {
+                    return Err(NfaError::TooManyAlternatives);
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+struct Builder<'a> {
+    pat: &'a Pattern,
+    states: Vec<State>,
+}
+
+impl Builder<'_> {
+    fn new_state(&mut self) -> StateId {
+        self.states.push(State::default());
+        StateId::from(self.states.len() - 1)
+    }
+
+    fn eps(&mut self, from: StateId, kind: EpsKind, target: StateId) {
+        self.states[from.index()].eps.push(Eps {
+            kind,
+            target,
+            conjs: Vec::new(),
+        });
+    }
+
+    fn seq(&mut self, items: &[LNode], mut at: StateId) -> StateId {
+        for it in items {
+            at = self.node(it, at);
+        }
+        at
+    }
+
+    fn node(&mut self, n: &LNode, from: StateId) -> StateId {
+        match n {
+            LNode::Var(v) => {
+                let var = self.pat.var(*v);
+                match var.kind {
+                    VarKind::Single => {
+                        let s = self.new_state();
+                        self.states[from.index()].takes.push(Take {
+                            var: *v,
+                            ty: var.ty,
+                            grow: false,
+                            kleene: false,
+                            max: Some(1),
+                            target: s,
+                            conjs: Vec::new(),
+                        });
+                        s
+                    }
+                    VarKind::Kleene { min, max } => {
+                        let inside = self.new_state();
+                        let after = self.new_state();
+                        if max != Some(0) {
+                            self.states[from.index()].takes.push(Take {
+                                var: *v,
+                                ty: var.ty,
+                                grow: false,
+                                kleene: true,
+                                max,
+                                target: inside,
+                                conjs: Vec::new(),
+                            });
+                            if max != Some(1) {
+                                self.states[inside.index()].takes.push(Take {
+                                    var: *v,
+                                    ty: var.ty,
+                                    grow: true,
+                                    kleene: true,
+                                    max,
+                                    target: inside,
+                                    conjs: Vec::new(),
+                                });
+                            }
+                            self.eps(inside, EpsKind::Proceed { var: *v, min }, after);
+                        }
+                        if min == 0 {
+                            self.eps(from, EpsKind::Skip { var: *v }, after);
+                        }
+                        after
+                    }
+                    VarKind::Negated => {
+                        let s = self.new_state();
+                        self.eps(from, EpsKind::Not { var: *v }, s);
+                        s
+                    }
+                }
+            }
+            LNode::Or(branches) => {
+                let after = self.new_state();
+                for b in branches {
+                    let start = self.new_state();
+                    self.eps(from, EpsKind::Plain, start);
+                    let end = self.seq(b, start);
+                    self.eps(end, EpsKind::Plain, after);
+                }
+                after
+            }
+        }
+    }
+}
+
+impl From<usize> for StateId {
+    fn from(i: usize) -> Self {
+        StateId(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
+fn order_vars(items: &[LNode], out: &mut Vec<VarId>) {
+    for it in items {
+        match it {
+            LNode::Var(v) => out.push(*v),
+            LNode::Or(bs) => {
+                for b in bs {
+                    order_vars(b, out);
+                }
+            }
+        }
+    }
+}
+
+/// Compiles one checked pattern.
+pub(crate) fn compile(
+    pat: &Pattern,
+    type_count: usize,
+    natives: &dyn Fn(&str) -> Option<NativeFn>,
+) -> Result<Nfa, NfaError> {
+    let mut conjs = Vec::new();
+    let mut neg_conjs = vec![Vec::new(); pat.vars.len()];
+    let mut never = false;
+    for c in &pat.conjuncts {
+        let expr = eval::compile(&c.expr, natives);
+        let uses_previous = c.iterative.is_some_and(|t| expr.uses_previous(t));
+        if c.vars.is_empty() {
+            if let CExpr::Const(v) = &expr {
+                never |= *v != crate::Value::Bool(true);
+            }
+        }
+        let idx = conjs.len() as u32;
+        if let Some(n) = c.negated {
+            if let Some(list) = neg_conjs.get_mut(n.index()) {
+                list.push(idx);
+            }
+        }
+        let local = match (c.vars.as_slice(), c.iterative, c.negated) {
+            ([v], None, None) => {
+                pat.vars.get(v.index()).map(|x| x.kind) == Some(VarKind::Single)
+                    && expr.reads_only_current(*v)
+            }
+            ([v], Some(t), None) => *v == t && expr.reads_only_current(t),
+            _ => false,
+        };
+        conjs.push(Conj {
+            local,
+            expr,
+            vars: c.vars.clone(),
+            uses_previous,
+            text: c.text.clone(),
+        });
+    }
+    let mut positive = vec![false; type_count];
+    let mut negated = vec![false; type_count];
+    for v in &pat.vars {
+        let slot = match v.kind {
+            VarKind::Negated => negated.get_mut(v.ty.index()),
+            _ => positive.get_mut(v.ty.index()),
+        };
+        if let Some(s) = slot {
+            *s = true;
+        }
+    }
+    if !positive.iter().any(|&p| p) {
+        return Err(NfaError::NoPositive);
+    }
+    let mut alts = Vec::new();
+    for items in expand_seq(&pat.seq, MAX_ALTERNATIVES)? {
+        let mut b = Builder {
+            pat,
+            states: Vec::new(),
+        };
+        let start = b.new_state();
+        let end = b.seq(&items, start);
+        b.states[end.index()].accept = true;
+        let mut order = Vec::new();
+        order_vars(&items, &mut order);
+        let rank = |v: VarId| order.iter().position(|x| *x == v).unwrap_or(usize::MAX);
+        let mut states = b.states;
+        compute_reach(&mut states);
+        for (ci, c) in pat.conjuncts.iter().enumerate() {
+            let ci = ci as u32;
+            if c.negated.is_some() || c.vars.is_empty() {
+                continue;
+            }
+            if let Some(t) = c.iterative {
+                for s in &mut states {
+                    for tk in &mut s.takes {
+                        if tk.var == t {
+                            tk.conjs.push(ci);
+                        }
+                    }
+                }
+                continue;
+            }
+            let Some(&last) = c.vars.iter().max_by_key(|v| rank(**v)) else {
+                continue;
+            };
+            for s in &mut states {
+                for tk in &mut s.takes {
+                    if tk.var == last && !tk.kleene {
+                        tk.conjs.push(ci);
+                    }
+                }
+                for e in &mut s.eps {
+                    match e.kind {
+                        EpsKind::Proceed { var, .. } | EpsKind::Skip { var } if var == last => {
+                            e.conjs.push(ci);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let label = order
+            .iter()
+            .map(|v| pat.var(*v).name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        alts.push(Alt {
+            states,
+            start,
+            label,
+        });
+    }
+    let emit: Vec<(String, CExpr)> = pat
+        .emit
+        .iter()
+        .map(|e| (e.name.clone(), eval::compile(&e.expr, natives)))
+        .collect();
+    let mut agg_slots = Vec::new();
+    for c in &conjs {
+        c.expr.agg_inputs(&mut agg_slots);
+    }
+    for (_, e) in &emit {
+        e.agg_inputs(&mut agg_slots);
+    }
+    let leading_not = alts.iter().any(|a| {
+        // Epsilon edges only: no event bound yet.
+        let mut stack = vec![a.start];
+        let mut seen = vec![false; a.states.len()];
+        while let Some(st) = stack.pop() {
+            let Some(state) = a.states.get(st.index()) else {
+                continue;
+            };
+            if std::mem::replace(&mut seen[st.index()], true) {
+                continue;
+            }
+            for e in &state.eps {
+                if matches!(e.kind, EpsKind::Not { .. }) {
+                    return true;
+                }
+                stack.push(e.target);
+            }
+        }
+        false
+    });
+    Ok(Nfa {
+        leading_not,
+        alts,
+        conjs,
+        neg_conjs,
+        within: pat.within,
+        strategy: pat.strategy,
+        after_match: pat.after_match,
+        emit,
+        positive,
+        negated,
+        never,
+        var_kinds: pat.vars.iter().map(|v| v.kind).collect(),
+        var_types: pat.vars.iter().map(|v| v.ty).collect(),
+        var_names: pat.vars.iter().map(|v| v.name.clone()).collect(),
+        agg_slots,
+    })
+}
+
+impl Nfa {
+    /// The text dump behind [`crate::Program::explain`].
+    pub(crate) fn explain(&self, name: &str, type_names: &[std::sync::Arc<str>]) -> String {
+        let mut s = String::new();
+        let ty = |t: TypeId| type_names.get(t.index()).map_or("?", |n| &**n).to_string();
+        let var = |v: VarId| self.var_names.get(v.index()).cloned().unwrap_or_default();
+        let conjs = |list: &[u32]| -> String {
+            if list.is_empty() {
+                return String::new();
+            }
+            let texts: Vec<&str> = list
+                .iter()
+                .filter_map(|c| self.conjs.get(*c as usize).map(|c| c.text.as_str()))
+                .collect();
+            format!("  where {}", texts.join(" AND "))
+        };
+        let _ = writeln!(
+            s,
+            "pattern {name}: {} alternative(s), strategy {}, after match {}, within {}",
+            self.alts.len(),
+            self.strategy.keywords(),
+            self.after_match.keywords(),
+            self.within
+                .map_or("none".to_string(), |w| format!("{}ms", w as f64 / 1e6))
+        );
+        for (ai, alt) in self.alts.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "alternative {ai} ({}): start s{}",
+                alt.label, alt.start.0
+            );
+            for (si, st) in alt.states.iter().enumerate() {
+                let _ = writeln!(s, "  s{si}{}", if st.accept { " (accept)" } else { "" });
+                for t in &st.takes {
+                    let kind = if t.grow { "grow" } else { "begin" };
+                    let bound = match (t.kleene, t.max) {
+                        (true, Some(m)) => format!(" (while count < {m})"),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        s,
+                        "    --{kind} {} {}{bound}--> s{}{}",
+                        ty(t.ty),
+                        var(t.var),
+                        t.target.0,
+                        conjs(&t.conjs)
+                    );
+                }
+                for e in &st.eps {
+                    let kind = match e.kind {
+                        EpsKind::Plain => "eps".to_string(),
+                        EpsKind::Proceed { var: v, min } => {
+                            format!("proceed {} (count >= {min})", var(v))
+                        }
+                        EpsKind::Skip { var: v } => format!("skip {} (empty)", var(v)),
+                        EpsKind::Not { var: v } => {
+                            format!(
+                                "not {} {}{}",
+                                ty(self.var_types[v.index()]),
+                                var(v),
+                                conjs(&self.neg_conjs[v.index()])
+                            )
+                        }
+                    };
+                    let _ = writeln!(s, "    --{kind}--> s{}{}", e.target.0, conjs(&e.conjs));
+                }
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permutations_are_all_orders() {
+        assert_eq!(permutations(2), vec![vec![0, 1], vec![1, 0]]);
+        assert_eq!(permutations(3).len(), 6);
+    }
+}

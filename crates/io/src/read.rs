@@ -1,0 +1,823 @@
+//! Event readers: CSV and JSON Lines to typed [`Event`]s.
+//!
+//! Columns map to the fields of the row's event type *by name*; a file may
+//! hold the union of every type's columns. Per type, the column of each slot
+//! is resolved once (from the header), so a row costs one type lookup and one
+//! conversion per declared field, with no name lookups.
+
+use crate::convert::{Interner, Schema, convert};
+use crate::error::{ReadError, RowError};
+use crate::time::{TsFormat, shorten};
+use dalal::dalal_lang::typed::{TypeId, ValueType};
+use dalal::{Event, Value};
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+
+/// Input file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row (or `--no-header --columns`).
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name implies: `.jsonl`, `.ndjson` and `.json` are
+    /// JSON Lines, anything else CSV.
+    pub fn from_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e)
+                if e.eq_ignore_ascii_case("jsonl")
+                    || e.eq_ignore_ascii_case("ndjson")
+                    || e.eq_ignore_ascii_case("json") =>
+            {
+                Format::Jsonl
+            }
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// Where each row's event type comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeSource {
+    /// A column holding the type name (`--type-column`, default `type`).
+    Column(String),
+    /// Every row has this type (`--type`).
+    Fixed(String),
+}
+
+/// How to read an input.
+#[derive(Clone, Debug)]
+pub struct ReaderOptions {
+    /// The input's name in messages.
+    pub name: String,
+    /// The event type of each row.
+    pub type_source: TypeSource,
+    /// The event-time column (`--ts-column`, default `ts`).
+    pub ts_column: String,
+    /// How event times are written.
+    pub ts_format: TsFormat,
+    /// Column names for a CSV without a header row (`--no-header --columns`);
+    /// `None`: the first row is the header.
+    pub columns: Option<Vec<String>>,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            name: "-".to_string(),
+            type_source: TypeSource::Column("type".to_string()),
+            ts_column: "ts".to_string(),
+            ts_format: TsFormat::Rfc3339,
+            columns: None,
+        }
+    }
+}
+
+/// A source of typed events.
+pub trait EventReader: Send {
+    /// The next event and the 1-based line it starts on; `None` at the end.
+    ///
+    /// A [`ReadError::Row`] concerns one row only: calling again goes on
+    /// with the next row. Rows whose type the program does not declare are
+    /// not events: they are skipped and counted in [`EventReader::unknown_types`].
+    fn next_event(&mut self) -> Result<Option<(u64, Event)>, ReadError>;
+
+    /// Rows skipped because the program declares no such event type, by
+    /// name (at most 100 names are kept; the rest count under `...`).
+    fn unknown_types(&self) -> &[(String, u64)];
+}
+
+/// Opens a reader over any byte stream.
+pub fn reader(
+    input: Box<dyn Read + Send>,
+    format: Format,
+    schema: &Schema,
+    options: &ReaderOptions,
+) -> Result<Box<dyn EventReader>, ReadError> {
+    let fixed = match &options.type_source {
+        TypeSource::Fixed(name) => {
+            Some(schema.type_by_bytes(name.as_bytes()).ok_or_else(|| {
+                ReadError::Options(format!(
+                    "--type {name}: the patterns declare no event type `{name}` (declared: {})",
+                    schema
+                        .types
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?)
+        }
+        TypeSource::Column(_) => None,
+    };
+    let common = Common {
+        name: options.name.clone(),
+        schema: schema.clone(),
+        fixed,
+        ts_format: options.ts_format.clone(),
+        interners: schema
+            .types
+            .iter()
+            .map(|t| t.fields.iter().map(|_| Interner::default()).collect())
+            .collect(),
+        unknown: Vec::new(),
+    };
+    Ok(match format {
+        Format::Csv => Box::new(CsvReader::new(input, common, options)?),
+        Format::Jsonl => Box::new(JsonlReader::new(input, common, options)),
+    })
+}
+
+/// State shared by both readers.
+struct Common {
+    name: String,
+    schema: Schema,
+    fixed: Option<TypeId>,
+    ts_format: TsFormat,
+    /// Per type, per slot.
+    interners: Vec<Vec<Interner>>,
+    unknown: Vec<(String, u64)>,
+}
+
+impl Common {
+    fn count_unknown(&mut self, name: &[u8]) {
+        let name = String::from_utf8_lossy(name);
+        if let Some(e) = self.unknown.iter_mut().find(|(n, _)| *n == name) {
+            e.1 += 1;
+        } else if self.unknown.len() < 100 {
+            self.unknown.push((name.into_owned(), 1));
+        } else if let Some(e) = self.unknown.iter_mut().find(|(n, _)| n == "...") {
+            e.1 += 1;
+        } else {
+            self.unknown.push(("...".to_string(), 1));
+        }
+    }
+}
+
+struct CsvReader {
+    csv: csv::Reader<Box<dyn Read + Send>>,
+    record: csv::ByteRecord,
+    common: Common,
+    /// Cells per row (the header's length).
+    width: usize,
+    names: Vec<String>,
+    type_col: Option<usize>,
+    ts_col: usize,
+    /// Per type, per slot: the column holding it.
+    slots: Vec<Vec<Option<usize>>>,
+    fields: Vec<Value>,
+    done: bool,
+}
+
+impl CsvReader {
+    fn new(
+        input: Box<dyn Read + Send>,
+        common: Common,
+        options: &ReaderOptions,
+    ) -> Result<CsvReader, ReadError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut record = csv::ByteRecord::new();
+        let (names, header_line, done) = match &options.columns {
+            Some(cols) => (cols.clone(), None, false),
+            None => {
+                let more = csv
+                    .read_byte_record(&mut record)
+                    .map_err(|e| csv_error(&common.name, e))?;
+                let names = record
+                    .iter()
+                    .map(|c| {
+                        // A byte order mark some editors put first is not part of the name.
+                        let c = c.strip_prefix(b"\xef\xbb\xbf").unwrap_or(c);
+                        String::from_utf8_lossy(c).trim().to_string()
+                    })
+                    .collect();
+                (names, Some(1), !more)
+            }
+        };
+        let find = |name: &str| names.iter().position(|n| n == name);
+        let missing = |what: &str, col: &str, flag: &str| match header_line {
+            Some(line) => ReadError::Header {
+                file: common.name.clone(),
+                line,
+                reason: format!(
+                    "the header has no column '{col}' ({what}; set it with {flag}); columns: {}",
+                    names.join(",")
+                ),
+            },
+            None => ReadError::Options(format!(
+                "--columns has no column '{col}' ({what}; set it with {flag})"
+            )),
+        };
+        let mut type_col = None;
+        let mut ts_col = 0;
+        if !done {
+            if let TypeSource::Column(c) = &options.type_source {
+                type_col = Some(
+                    find(c)
+                        .ok_or_else(|| missing("the event type", c, "--type-column or --type"))?,
+                );
+            }
+            ts_col = find(&options.ts_column)
+                .ok_or_else(|| missing("the event time", &options.ts_column, "--ts-column"))?;
+        }
+        let slots = common
+            .schema
+            .types
+            .iter()
+            .map(|t| t.fields.iter().map(|(f, _)| find(f)).collect())
+            .collect();
+        Ok(CsvReader {
+            csv,
+            record,
+            common,
+            width: names.len(),
+            names,
+            type_col,
+            ts_col,
+            slots,
+            fields: Vec::new(),
+            done,
+        })
+    }
+
+    fn row_error(&self, line: u64, column: Option<usize>, reason: String) -> ReadError {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let written = w.write_byte_record(&self.record).is_ok();
+        let raw = match w.into_inner() {
+            Ok(mut bytes) if written => {
+                if bytes.last() == Some(&b'\n') {
+                    bytes.pop();
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            _ => String::new(),
+        };
+        ReadError::Row(RowError {
+            file: self.common.name.clone(),
+            line,
+            column: column.and_then(|c| self.names.get(c).cloned()),
+            reason,
+            raw,
+        })
+    }
+
+    fn cell_str(&self, line: u64, col: usize) -> Result<&str, ReadError> {
+        let bytes = self.record.get(col).unwrap_or_default();
+        std::str::from_utf8(bytes)
+            .map_err(|_| self.row_error(line, Some(col), "not valid UTF-8".to_string()))
+    }
+}
+
+impl EventReader for CsvReader {
+    fn next_event(&mut self) -> Result<Option<(u64, Event)>, ReadError> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let more = self
+                .csv
+                .read_byte_record(&mut self.record)
+                .map_err(|e| csv_error(&self.common.name, e))?;
+            if !more {
+                self.done = true;
+                return Ok(None);
+            }
+            let line = self.record.position().map_or(0, |p| p.line());
+            if self.record.len() != self.width {
+                return Err(self.row_error(
+                    line,
+                    None,
+                    format!("expected {} cells, found {}", self.width, self.record.len()),
+                ));
+            }
+            let ty = match (self.common.fixed, self.type_col) {
+                (Some(t), _) => t,
+                (None, Some(c)) => {
+                    let name = self.record.get(c).unwrap_or_default();
+                    if name.is_empty() {
+                        return Err(self.row_error(line, Some(c), "no event type".to_string()));
+                    }
+                    match self.common.schema.type_by_bytes(name) {
+                        Some(t) => t,
+                        None => {
+                            let name = name.to_vec();
+                            self.common.count_unknown(&name);
+                            continue;
+                        }
+                    }
+                }
+                // The constructor sets one of the two.
+                (None, None) => return Ok(None),
+            };
+            let ts_text = self.cell_str(line, self.ts_col)?;
+            if ts_text.is_empty() {
+                return Err(self.row_error(line, Some(self.ts_col), "no event time".to_string()));
+            }
+            let ts = match self.common.ts_format.parse_time(ts_text) {
+                Ok(t) => t,
+                Err(reason) => return Err(self.row_error(line, Some(self.ts_col), reason)),
+            };
+            let ti = ty.index();
+            let nfields = self.common.schema.types[ti].fields.len();
+            // One reused buffer; collecting its drain makes the shared
+            // slice with a single allocation.
+            self.fields.clear();
+            for slot in 0..nfields {
+                let Some(col) = self.slots[ti][slot] else {
+                    self.fields.push(Value::Null);
+                    continue;
+                };
+                let bytes = self.record.get(col).unwrap_or_default();
+                if bytes.is_empty() {
+                    self.fields.push(Value::Null);
+                    continue;
+                }
+                let Ok(text) = std::str::from_utf8(bytes) else {
+                    return Err(self.row_error(line, Some(col), "not valid UTF-8".to_string()));
+                };
+                let vt = self.common.schema.types[ti].fields[slot].1;
+                match convert(
+                    text,
+                    vt,
+                    &self.common.ts_format,
+                    &mut self.common.interners[ti][slot],
+                ) {
+                    Ok(v) => self.fields.push(v),
+                    Err(reason) => return Err(self.row_error(line, Some(col), reason)),
+                }
+            }
+            let fields: Arc<[Value]> = self.fields.drain(..).collect();
+            return Ok(Some((line, Event { ty, ts, fields })));
+        }
+    }
+
+    fn unknown_types(&self) -> &[(String, u64)] {
+        &self.common.unknown
+    }
+}
+
+fn csv_error(file: &str, e: csv::Error) -> ReadError {
+    let line = e.position().map(|p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => ReadError::Io {
+            file: file.to_string(),
+            source,
+        },
+        other => ReadError::Header {
+            file: file.to_string(),
+            line: line.unwrap_or(0),
+            reason: format!("malformed CSV: {other:?}"),
+        },
+    }
+}
+
+struct JsonlReader {
+    input: std::io::BufReader<Box<dyn Read + Send>>,
+    buf: Vec<u8>,
+    line: u64,
+    common: Common,
+    type_key: Option<String>,
+    ts_key: String,
+}
+
+impl JsonlReader {
+    fn new(input: Box<dyn Read + Send>, common: Common, options: &ReaderOptions) -> JsonlReader {
+        JsonlReader {
+            input: std::io::BufReader::with_capacity(1 << 16, input),
+            buf: Vec::new(),
+            line: 0,
+            common,
+            type_key: match &options.type_source {
+                TypeSource::Column(c) => Some(c.clone()),
+                TypeSource::Fixed(_) => None,
+            },
+            ts_key: options.ts_column.clone(),
+        }
+    }
+
+    fn error(&self, column: Option<&str>, reason: String) -> ReadError {
+        let mut raw = String::from_utf8_lossy(&self.buf).into_owned();
+        while raw.ends_with('\n') || raw.ends_with('\r') {
+            raw.pop();
+        }
+        ReadError::Row(RowError {
+            file: self.common.name.clone(),
+            line: self.line,
+            column: column.map(str::to_string),
+            reason,
+            raw,
+        })
+    }
+}
+
+impl EventReader for JsonlReader {
+    fn next_event(&mut self) -> Result<Option<(u64, Event)>, ReadError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .input
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|source| ReadError::Io {
+                    file: self.common.name.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let obj: serde_json::Map<String, serde_json::Value> =
+                match serde_json::from_slice(&self.buf) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    Ok(_) => return Err(self.error(None, "expected a JSON object".to_string())),
+                    Err(e) => return Err(self.error(None, format!("invalid JSON: {e}"))),
+                };
+            let ty = match (self.common.fixed, &self.type_key) {
+                (Some(t), _) => t,
+                (None, Some(key)) => match obj.get(key) {
+                    Some(serde_json::Value::String(name)) if !name.is_empty() => {
+                        match self.common.schema.type_by_bytes(name.as_bytes()) {
+                            Some(t) => t,
+                            None => {
+                                let name = name.clone();
+                                self.common.count_unknown(name.as_bytes());
+                                continue;
+                            }
+                        }
+                    }
+                    Some(serde_json::Value::String(_)) | Some(serde_json::Value::Null) | None => {
+                        return Err(self.error(Some(key), "no event type".to_string()));
+                    }
+                    Some(other) => {
+                        return Err(self.error(
+                            Some(key),
+                            format!("expected an event type name, found {}", json_text(other)),
+                        ));
+                    }
+                },
+                (None, None) => return Ok(None),
+            };
+            let ts_key = self.ts_key.as_str();
+            let ts = match obj.get(ts_key) {
+                None | Some(serde_json::Value::Null) => {
+                    return Err(self.error(Some(ts_key), "no event time".to_string()));
+                }
+                Some(serde_json::Value::String(s)) => self.common.ts_format.parse_time(s),
+                Some(serde_json::Value::Number(n)) => {
+                    self.common.ts_format.parse_time(&n.to_string())
+                }
+                Some(other) => Err(format!("expected a timestamp, found {}", json_text(other))),
+            };
+            let ts = match ts {
+                Ok(t) => t,
+                Err(reason) => return Err(self.error(Some(ts_key), reason)),
+            };
+            let ti = ty.index();
+            let nfields = self.common.schema.types[ti].fields.len();
+            let mut fields = Vec::with_capacity(nfields);
+            for slot in 0..nfields {
+                let (name, vt) = &self.common.schema.types[ti].fields[slot];
+                let value = match obj.get(name) {
+                    None | Some(serde_json::Value::Null) => Ok(Value::Null),
+                    Some(v) => json_value(
+                        v,
+                        *vt,
+                        &self.common.ts_format,
+                        &mut self.common.interners[ti][slot],
+                    ),
+                };
+                match value {
+                    Ok(v) => fields.push(v),
+                    Err(reason) => {
+                        let name = name.clone();
+                        return Err(self.error(Some(&name), reason));
+                    }
+                }
+            }
+            return Ok(Some((self.line, Event::from_parts(ty, ts, fields))));
+        }
+    }
+
+    fn unknown_types(&self) -> &[(String, u64)] {
+        &self.common.unknown
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    let kind = match v {
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Null => "null",
+    };
+    format!("{kind} ({})", shorten(&v.to_string()))
+}
+
+/// A JSON value to the declared type: JSON numbers and booleans directly,
+/// strings through the same text conversion as CSV cells.
+fn json_value(
+    v: &serde_json::Value,
+    ty: ValueType,
+    ts_format: &TsFormat,
+    interner: &mut Interner,
+) -> Result<Value, String> {
+    use serde_json::Value as J;
+    let bad = || format!("expected {ty}, found {}", json_text(v));
+    match (v, ty) {
+        (J::String(s), ValueType::String) => convert(s, ty, ts_format, interner),
+        // An empty string is NULL for non-string fields, like an empty CSV cell.
+        (J::String(s), _) if s.is_empty() => Ok(Value::Null),
+        (J::String(s), _) => convert(s, ty, ts_format, interner),
+        (J::Number(n), ValueType::Int) => n.as_i64().map(Value::Int).ok_or_else(bad),
+        (J::Number(n), ValueType::Float) => n.as_f64().map(Value::Float).ok_or_else(bad),
+        (J::Number(n), ValueType::Duration) => match n.as_i64() {
+            Some(ms) => ms
+                .checked_mul(1_000_000)
+                .map(Value::Duration)
+                .ok_or_else(bad),
+            None => {
+                let ns = n.as_f64().map(|x| (x * 1e6).round()).ok_or_else(bad)?;
+                if ns.is_finite() && ns.abs() < 9.2e18 {
+                    Ok(Value::Duration(ns as i64))
+                } else {
+                    Err(bad())
+                }
+            }
+        },
+        (J::Number(n), ValueType::Timestamp) => {
+            ts_format.parse_time(&n.to_string()).map(Value::Timestamp)
+        }
+        // Ids written as numbers still make string fields.
+        (J::Number(n), ValueType::String) => Ok(Value::Str(n.to_string().into())),
+        (J::Bool(b), ValueType::Bool) => Ok(Value::Bool(*b)),
+        (J::Bool(b), ValueType::String) => Ok(Value::Str(b.to_string().into())),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dalal::{EventTime, Program};
+
+    fn program() -> Program {
+        Program::compile(
+            "EVENT Trade (symbol STRING, price FLOAT, volume INT);
+             EVENT News (symbol STRING, headline STRING, urgent BOOL, age DURATION, at TIMESTAMP);",
+        )
+        .unwrap()
+    }
+
+    type ReadAll = (Vec<(u64, Event)>, Vec<String>, Vec<(String, u64)>);
+
+    fn read_all(text: &str, format: Format, opts: &ReaderOptions) -> ReadAll {
+        let schema = Schema::of(&program());
+        let mut r = reader(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            format,
+            &schema,
+            opts,
+        )
+        .unwrap();
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        loop {
+            match r.next_event() {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => break,
+                Err(ReadError::Row(e)) => errors.push(format!("{e} | {}", e.raw)),
+                Err(e) => panic!("fatal: {e}"),
+            }
+        }
+        (events, errors, r.unknown_types().to_vec())
+    }
+
+    fn opts() -> ReaderOptions {
+        ReaderOptions {
+            name: "data.csv".to_string(),
+            ts_format: TsFormat::EpochMs,
+            ..ReaderOptions::default()
+        }
+    }
+
+    #[test]
+    fn csv_union_of_columns_by_name() {
+        let text = "type,ts,symbol,price,volume,headline,extra\n\
+                    Trade,1000,TCS,10.5,100,,x\n\
+                    News,2000,INFY,,,profit up,y\n\
+                    Quote,3000,TCS,,,,\n\
+                    Trade,4000,TCS,,7,,\n";
+        let (events, errors, unknown) = read_all(text, Format::Csv, &opts());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(unknown, vec![("Quote".to_string(), 1)]);
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].0, 2);
+        assert_eq!(events[0].1.ts, EventTime::from_millis(1000));
+        assert_eq!(
+            &*events[0].1.fields,
+            &[Value::str("TCS"), Value::Float(10.5), Value::Int(100)]
+        );
+        // News: urgent, age and at have no column: NULL.
+        assert_eq!(
+            &*events[1].1.fields,
+            &[
+                Value::str("INFY"),
+                Value::str("profit up"),
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ]
+        );
+        assert_eq!(events[2].0, 5);
+        assert_eq!(events[2].1.fields[1], Value::Null);
+    }
+
+    #[test]
+    fn csv_errors_name_file_line_and_column() {
+        let text = "type,ts,symbol,price,volume\n\
+                    Trade,1000,TCS,abc,1\n\
+                    Trade,1000,TCS,1\n\
+                    Trade,soon,TCS,1,1\n\
+                    ,1000,TCS,1,1\n\
+                    Trade,\"1000\",\"A,B\",1.5,2\n";
+        let (events, errors, _) = read_all(text, Format::Csv, &opts());
+        let (bom, _, _) = read_all("\u{feff}type,ts\nNews,5\n", Format::Csv, &opts());
+        assert_eq!(bom.len(), 1);
+        assert_eq!(
+            errors,
+            vec![
+                "data.csv:2: column 'price': expected FLOAT, found 'abc' | Trade,1000,TCS,abc,1",
+                "data.csv:3: expected 5 cells, found 4 | Trade,1000,TCS,1",
+                "data.csv:4: column 'ts': expected a timestamp (epoch_ms), found 'soon' | Trade,soon,TCS,1,1",
+                "data.csv:5: column 'type': no event type | ,1000,TCS,1,1",
+            ]
+        );
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, 6);
+        assert_eq!(events[0].1.fields[0], Value::str("A,B"));
+    }
+
+    #[test]
+    fn csv_missing_columns_are_errors_up_front() {
+        let schema = Schema::of(&program());
+        let open = |text: &str, o: &ReaderOptions| {
+            reader(
+                Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+                Format::Csv,
+                &schema,
+                o,
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        let e = open("kind,ts\n", &opts()).unwrap();
+        assert!(
+            e.starts_with("data.csv:1: the header has no column 'type'"),
+            "{e}"
+        );
+        let o = ReaderOptions {
+            ts_column: "time".to_string(),
+            ..opts()
+        };
+        assert!(open("type,ts\n", &o).unwrap().contains("no column 'time'"));
+        let o = ReaderOptions {
+            type_source: TypeSource::Fixed("Nope".to_string()),
+            ..opts()
+        };
+        assert!(open("ts\n", &o).unwrap().contains("no event type `Nope`"));
+        // An empty file is an empty stream.
+        assert!(open("", &opts()).is_none());
+    }
+
+    #[test]
+    fn csv_without_header_and_fixed_type() {
+        let o = ReaderOptions {
+            type_source: TypeSource::Fixed("Trade".to_string()),
+            columns: Some(vec!["d".into(), "symbol".into(), "price".into()]),
+            ts_column: "d".to_string(),
+            ts_format: TsFormat::parse("%Y%m%d%H%M").unwrap(),
+            ..opts()
+        };
+        let (events, errors, _) = read_all(
+            "200802010900,GOOG,1\n200802010901,GOOG,2\n",
+            Format::Csv,
+            &o,
+        );
+        assert!(errors.is_empty());
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].0, 2);
+        assert_eq!(events[1].1.ts.to_string(), "2008-02-01T09:01:00.000Z");
+        assert_eq!(events[1].1.fields[1], Value::Float(2.0));
+    }
+
+    #[test]
+    fn jsonl_reads_typed_values() {
+        let text = r#"{"type":"News","ts":"1970-01-01T00:00:01Z","symbol":"TCS","headline":"x","urgent":true,"age":1500,"at":"1970-01-01T00:00:02Z"}
+
+{"type":"Trade","ts":"1970-01-01T00:00:03Z","symbol":"TCS","price":3,"volume":null}
+{"type":"Other","ts":"x"}
+{"type":"Trade","ts":"1970-01-01T00:00:03Z","price":"abc"}
+[1,2]
+{"type":"Trade","ts":5}
+"#;
+        let o = ReaderOptions {
+            name: "in.jsonl".to_string(),
+            ..ReaderOptions::default()
+        };
+        let (events, errors, unknown) = read_all(text, Format::Jsonl, &o);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].0, 1);
+        assert_eq!(
+            &*events[0].1.fields,
+            &[
+                Value::str("TCS"),
+                Value::str("x"),
+                Value::Bool(true),
+                Value::Duration(1_500_000_000),
+                Value::Timestamp(EventTime::from_millis(2000))
+            ]
+        );
+        assert_eq!(events[1].0, 3);
+        assert_eq!(
+            &*events[1].1.fields,
+            &[Value::str("TCS"), Value::Float(3.0), Value::Null]
+        );
+        assert_eq!(unknown, vec![("Other".to_string(), 1)]);
+        assert_eq!(errors.len(), 3);
+        assert!(errors[0].starts_with("in.jsonl:5: column 'price': expected FLOAT, found 'abc'"));
+        assert!(errors[1].starts_with("in.jsonl:6: expected a JSON object"));
+        assert!(errors[2].starts_with("in.jsonl:7: column 'ts': expected a timestamp (rfc3339)"));
+        assert!(errors[2].ends_with(r#"| {"type":"Trade","ts":5}"#));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let schema = Schema::of(&program());
+        let alphabet: &[u8] = b"TradeNws,\"\n\r0123456789.-:TZe{}[]\\ \xff\xc3";
+        let mut x: u64 = 99;
+        for round in 0..400 {
+            let len = (round * 7) % 300;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let mut text = b"type,ts,symbol,price,volume,headline,urgent,age,at\n".to_vec();
+            text.extend_from_slice(&bytes);
+            for format in [Format::Csv, Format::Jsonl] {
+                for ts_format in [
+                    TsFormat::Rfc3339,
+                    TsFormat::EpochNs,
+                    TsFormat::parse("%Y%m%d").unwrap(),
+                ] {
+                    let o = ReaderOptions {
+                        ts_format,
+                        ..ReaderOptions::default()
+                    };
+                    let Ok(mut r) = reader(
+                        Box::new(std::io::Cursor::new(text.clone())),
+                        format,
+                        &schema,
+                        &o,
+                    ) else {
+                        continue;
+                    };
+                    let mut steps = 0;
+                    loop {
+                        steps += 1;
+                        assert!(steps < 10_000, "reader does not terminate");
+                        match r.next_event() {
+                            Ok(Some(_)) | Err(ReadError::Row(_)) => {}
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn format_from_extension() {
+        assert_eq!(Format::from_path("a.jsonl".as_ref()), Format::Jsonl);
+        assert_eq!(Format::from_path("a.JSON".as_ref()), Format::Jsonl);
+        assert_eq!(Format::from_path("a.csv".as_ref()), Format::Csv);
+        assert_eq!(Format::from_path("a.txt".as_ref()), Format::Csv);
+    }
+}

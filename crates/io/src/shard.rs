@@ -1,0 +1,351 @@
+//! `threads > 1`: shard events over worker threads by partition key, merge
+//! their matches batch by batch (see the pipeline module docs).
+
+use crate::pipeline::{PipelineError, Progress, write_sorted};
+use crate::write::MatchWriter;
+use crossbeam_channel::{Receiver, Sender, bounded};
+use dalal::dalal_lang::typed::{FieldRef, PatternId};
+use dalal::{Config, Engine, Event, EventTime, Match, Program, Value};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::thread::JoinHandle;
+
+/// Events for one worker in one batch: each event with the patterns it is
+/// for (`pats[ends[i-1]..ends[i]]`).
+#[derive(Default)]
+struct Batch {
+    events: Vec<Event>,
+    pats: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+enum ToWorker {
+    Batch {
+        batch: Batch,
+        watermark: EventTime,
+        last: bool,
+    },
+}
+
+struct Reply {
+    worker: usize,
+    matches: Vec<Match>,
+    live: u64,
+    peak: u64,
+    dropped: u64,
+    error: Option<dalal::EngineError>,
+}
+
+/// How one pattern shards one event type.
+#[derive(Clone)]
+struct Route {
+    pattern: u32,
+    /// The key fields on this type; empty: not partitioned (one worker).
+    key: Vec<FieldRef>,
+}
+
+pub(crate) struct Merged {
+    pub matches: Vec<u64>,
+    pub peak_runs: u64,
+    pub dropped_runs: u64,
+}
+
+pub(crate) struct Sharded {
+    /// Per type id.
+    routes: Vec<Vec<Route>>,
+    pending: Vec<Batch>,
+    /// Per worker: the number of the last event added to its batch.
+    stamp: Vec<u64>,
+    seq: u64,
+    senders: Vec<Sender<ToWorker>>,
+    workers: Vec<JoinHandle<()>>,
+    merger: Option<JoinHandle<Result<Merged, PipelineError>>>,
+}
+
+impl Sharded {
+    pub(crate) fn start(
+        program: &Program,
+        threads: usize,
+        engine_config: Config,
+        writer: Box<dyn MatchWriter>,
+        progress: Arc<Progress>,
+    ) -> Result<Sharded, PipelineError> {
+        let checked = program.checked();
+        let mut routes = vec![Vec::new(); checked.types.len()];
+        for (pi, p) in checked.patterns.iter().enumerate() {
+            for (ri, t) in p.routed_types.iter().enumerate() {
+                let key = p
+                    .partition_by
+                    .iter()
+                    .map(|k| k.fields.get(ri).copied().unwrap_or(FieldRef::Ts))
+                    .collect();
+                if let Some(r) = routes.get_mut(t.index()) {
+                    r.push(Route {
+                        pattern: pi as u32,
+                        key,
+                    });
+                }
+            }
+        }
+        // Each worker runs one engine per pattern: an event sent to a worker
+        // for one pattern must not feed that worker's other patterns.
+        let mut singles = Vec::with_capacity(checked.patterns.len());
+        for p in &checked.patterns {
+            let mut one = checked.clone();
+            one.patterns = vec![p.clone()];
+            singles.push(Program::from_checked(one)?);
+        }
+        let (reply_tx, reply_rx) = bounded::<Reply>(threads * 4);
+        let mut senders = Vec::with_capacity(threads);
+        let mut workers = Vec::with_capacity(threads);
+        for w in 0..threads {
+            let (tx, rx) = bounded::<ToWorker>(4);
+            senders.push(tx);
+            let singles = singles.clone();
+            let reply_tx = reply_tx.clone();
+            let config = engine_config.clone();
+            workers.push(std::thread::spawn(move || {
+                worker(w, singles, config, rx, reply_tx)
+            }));
+        }
+        drop(reply_tx);
+        let npat = checked.patterns.len();
+        let merger = std::thread::spawn(move || merge(threads, npat, reply_rx, writer, &progress));
+        Ok(Sharded {
+            routes,
+            pending: (0..threads).map(|_| Batch::default()).collect(),
+            stamp: vec![0; threads],
+            seq: 0,
+            senders,
+            workers,
+            merger: Some(merger),
+        })
+    }
+
+    pub(crate) fn route(&mut self, program: &Program, event: Event) {
+        let n = self.pending.len();
+        let Some(routes) = self.routes.get(event.ty.index()) else {
+            return;
+        };
+        self.seq += 1;
+        for r in routes {
+            let w = if r.key.is_empty() {
+                r.pattern as usize % n
+            } else {
+                (key_hash(program, &event, &r.key) % n as u64) as usize
+            };
+            let b = &mut self.pending[w];
+            // A worker already holding this event gets the pattern added to
+            // the event's entry (its patterns are contiguous in `pats`).
+            if self.stamp[w] == self.seq {
+                b.pats.push(r.pattern);
+                if let Some(end) = b.ends.last_mut() {
+                    *end = b.pats.len() as u32;
+                }
+            } else {
+                self.stamp[w] = self.seq;
+                b.events.push(event.clone());
+                b.pats.push(r.pattern);
+                b.ends.push(b.pats.len() as u32);
+            }
+        }
+    }
+
+    pub(crate) fn send_batch(
+        &mut self,
+        watermark: EventTime,
+        last: bool,
+    ) -> Result<(), PipelineError> {
+        for (w, tx) in self.senders.iter().enumerate() {
+            let batch = std::mem::take(&mut self.pending[w]);
+            if tx
+                .send(ToWorker::Batch {
+                    batch,
+                    watermark,
+                    last,
+                })
+                .is_err()
+            {
+                // A worker or the merger stopped: the reason comes out of join.
+                return Err(self.stop());
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops everything after a failure and returns the reason.
+    fn stop(&mut self) -> PipelineError {
+        self.senders.clear();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        match self.merger.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            Some(Err(_)) => PipelineError::Worker("the match writer panicked".to_string()),
+            _ => PipelineError::Worker("a worker stopped early".to_string()),
+        }
+    }
+
+    pub(crate) fn join(mut self) -> Result<Merged, PipelineError> {
+        self.senders.clear();
+        let mut failed = false;
+        for w in self.workers.drain(..) {
+            failed |= w.join().is_err();
+        }
+        let merged = match self.merger.take().map(JoinHandle::join) {
+            Some(Ok(Ok(m))) => m,
+            Some(Ok(Err(e))) => return Err(e),
+            _ => {
+                return Err(PipelineError::Worker(
+                    "the match writer panicked".to_string(),
+                ));
+            }
+        };
+        if failed {
+            return Err(PipelineError::Worker("a worker panicked".to_string()));
+        }
+        Ok(merged)
+    }
+}
+
+/// The hash of an event's partition key for one pattern. Equal keys (as
+/// the engine groups them: floats by bit pattern with `-0.0 == 0.0`) hash
+/// equally.
+fn key_hash(program: &Program, event: &Event, key: &[FieldRef]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    for f in key {
+        match f {
+            FieldRef::Slot(s) => {
+                hash_value(event.fields.get(s.index()).unwrap_or(&Value::Null), &mut h)
+            }
+            FieldRef::Ts => event.ts.hash(&mut h),
+            FieldRef::Type => program.type_name(event.ty).hash(&mut h),
+        }
+    }
+    h.finish()
+}
+
+fn hash_value(v: &Value, h: &mut impl Hasher) {
+    std::mem::discriminant(v).hash(h);
+    match v {
+        Value::Null => {}
+        Value::Int(i) => i.hash(h),
+        Value::Float(x) => (if *x == 0.0 { 0 } else { x.to_bits() }).hash(h),
+        Value::Str(s) => s.hash(h),
+        Value::Bool(b) => b.hash(h),
+        Value::Timestamp(t) => t.hash(h),
+        Value::Duration(d) => d.hash(h),
+    }
+}
+
+fn worker(
+    id: usize,
+    singles: Vec<Program>,
+    config: Config,
+    rx: Receiver<ToWorker>,
+    tx: Sender<Reply>,
+) {
+    let mut engines: Vec<Option<Engine>> = singles.iter().map(|_| None).collect();
+    let mut peak = 0u64;
+    let mut error = None;
+    while let Ok(ToWorker::Batch {
+        batch,
+        watermark,
+        last,
+    }) = rx.recv()
+    {
+        let mut start = 0usize;
+        for (event, end) in batch.events.into_iter().zip(batch.ends) {
+            let end = end as usize;
+            for &p in batch.pats.get(start..end).unwrap_or_default() {
+                let p = p as usize;
+                let (Some(slot), Some(program)) = (engines.get_mut(p), singles.get(p)) else {
+                    continue;
+                };
+                let engine =
+                    slot.get_or_insert_with(|| Engine::new(program.clone(), config.clone()));
+                // Events fit the program (the reader built them against it)
+                // and are never late here (lateness was decided upstream);
+                // should either fail, the run stops rather than lose events.
+                if let Err(e) = engine.push(event.clone()) {
+                    error.get_or_insert(e);
+                }
+            }
+            start = end;
+        }
+        let mut matches = Vec::new();
+        let (mut live, mut dropped) = (0, 0);
+        for (p, slot) in engines.iter_mut().enumerate() {
+            let Some(engine) = slot else { continue };
+            if last {
+                engine.finish();
+            } else {
+                engine.advance_watermark(watermark);
+            }
+            for mut m in engine.drain_matches() {
+                m.pattern_id = PatternId::from_index(p);
+                matches.push(m);
+            }
+            let s = engine.stats();
+            live += s.live_runs;
+            dropped += s.dropped_runs;
+        }
+        peak = peak.max(live);
+        let reply = Reply {
+            worker: id,
+            matches,
+            live,
+            peak,
+            dropped,
+            error: error.take(),
+        };
+        if tx.send(reply).is_err() || last {
+            return;
+        }
+    }
+}
+
+fn merge(
+    threads: usize,
+    npat: usize,
+    rx: Receiver<Reply>,
+    mut writer: Box<dyn MatchWriter>,
+    progress: &Progress,
+) -> Result<Merged, PipelineError> {
+    let mut queues: Vec<std::collections::VecDeque<Reply>> =
+        (0..threads).map(|_| Default::default()).collect();
+    let mut counts = vec![0u64; npat];
+    let mut peaks = vec![0u64; threads];
+    let mut dropped = vec![0u64; threads];
+    let mut out = Vec::new();
+    while let Ok(r) = rx.recv() {
+        let w = r.worker;
+        if let Some(q) = queues.get_mut(w) {
+            q.push_back(r);
+        }
+        while queues.iter().all(|q| !q.is_empty()) {
+            let mut live = 0;
+            for (w, q) in queues.iter_mut().enumerate() {
+                if let Some(r) = q.pop_front() {
+                    if let Some(e) = r.error {
+                        return Err(e.into());
+                    }
+                    out.extend(r.matches);
+                    live += r.live;
+                    peaks[w] = r.peak;
+                    dropped[w] = r.dropped;
+                }
+            }
+            progress.live_runs.store(live, AtomicOrdering::Relaxed);
+            write_sorted(&mut out, writer.as_mut(), &mut counts, progress)
+                .map_err(PipelineError::Write)?;
+        }
+    }
+    writer.finish().map_err(PipelineError::Write)?;
+    Ok(Merged {
+        matches: counts,
+        peak_runs: peaks.iter().sum(),
+        dropped_runs: dropped.iter().sum(),
+    })
+}
