@@ -5,4 +5,5 @@ mod cli;
 mod r#gen;
 mod golden;
 mod opencep;
+mod real_trades;
 mod util;

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::util;
+use crate::util::shared_dir;
 
 use std::path::{Path, PathBuf};
 use util::Dir;
@@ -21,20 +22,6 @@ const CASES: [&str; 5] = [
     "OneNotBegin",
     "OneNotEnd",
 ];
-
-fn shared_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("DALAL_SHARED").map(PathBuf::from),
-        // crates/cli -> repository root -> its parent.
-        manifest.ancestors().nth(3).map(|p| p.join("shared")),
-        Some(PathBuf::from("/work/shared")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("conformance/opencep").is_dir())
-}
 
 /// One event as OpenCEP prints it, reduced to comparable text:
 /// `ticker|yyyymmddhhmm|open|peak|low|close|volume` with numbers in Rust's

@@ -64,6 +64,39 @@ pub fn in_workspace(args: &[&str]) -> TestCommand {
     TestCommand { cmd, stdin: None }
 }
 
+/// `../shared` (beside the checkout in CI), `$DALAL_SHARED`, or `/work/shared`.
+pub fn shared_dir() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var_os("DALAL_SHARED").map(PathBuf::from),
+        // crates/cli -> repository root -> its parent.
+        manifest.ancestors().nth(3).map(|p| p.join("shared")),
+        Some(PathBuf::from("/work/shared")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("conformance/opencep").is_dir())
+}
+
+/// `../shared`, or `None` after printing why the calling test is skipped.
+///
+/// # Panics
+/// When it is missing and `CI` is set: CI always has it.
+pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
+    let dir = shared_dir();
+    if dir.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: ../shared is missing, and CI must have it"
+        );
+        eprintln!(
+            "skipping {test}: ../shared (the project's shared data) is not beside the checkout"
+        );
+    }
+    dir
+}
+
 /// A `dalal` invocation.
 pub struct TestCommand {
     cmd: Command,
