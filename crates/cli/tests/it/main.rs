@@ -4,5 +4,7 @@
 mod cli;
 mod r#gen;
 mod golden;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod opencep;
 mod util;
