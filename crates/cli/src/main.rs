@@ -28,6 +28,9 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Write a synthetic market stream with planted episodes (docs/GENERATOR.md).
     Gen(r#gen::Args),
+    /// Match Kafka topics in a consumer group; matches to an output topic (docs/OPERATIONS.md).
+    #[cfg(feature = "kafka")]
+    Kafka(Box<cmd::kafka::Args>),
 }
 
 /// Exit codes shared by every subcommand.
@@ -53,6 +56,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Gen(args) => r#gen::run(&args),
+        #[cfg(feature = "kafka")]
+        Command::Kafka(args) => cmd::kafka::run(&args),
     };
     match result {
         Ok(code) => code,

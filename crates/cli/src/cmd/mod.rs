@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod explain;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod run;
 
 use std::io::IsTerminal;

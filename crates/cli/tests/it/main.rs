@@ -4,6 +4,8 @@
 mod cli;
 mod r#gen;
 mod golden;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod opencep;
 mod real_trades;
 mod util;
