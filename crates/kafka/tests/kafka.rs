@@ -391,6 +391,49 @@ fn two_instances_split_the_partitions() {
     assert!(s1.events + s2.events >= 3000);
 }
 
+#[test]
+fn a_third_instance_joining_mid_stream_changes_nothing() {
+    let Some(b) = broker("a_third_instance_joining_mid_stream_changes_nothing") else {
+        return;
+    };
+    let program = program();
+    let events = events(3000);
+    let expected = file_matches(&program, &events);
+    let (input, output, group) = (unique("in"), unique("out"), unique("g"));
+    create(&b.addr, &[(&input, PARTS), (&output, 1)]);
+    let cp = unique("cp");
+    let cfg = |_: usize| {
+        let mut c = config(&b.addr, &group, &input, &output);
+        c.checkpoint_topic = Some(cp.clone());
+        c
+    };
+    let one = Instance::start(&program, cfg(1));
+    let two = Instance::start(&program, cfg(2));
+    std::thread::sleep(Duration::from_secs(8));
+    // The first half is matched by two instances; partial matches are open
+    // when the third joins, so their state has to move with the partitions.
+    let (first, second) = events.split_at(events.len() / 2);
+    produce(&b.addr, &input, PARTS, first);
+    std::thread::sleep(Duration::from_secs(3));
+    let three = Instance::start(&program, cfg(3));
+    std::thread::sleep(Duration::from_secs(8));
+    produce(&b.addr, &input, PARTS, second);
+    let got = read_topic(
+        &b.addr,
+        &output,
+        expected.len(),
+        Duration::from_secs(90),
+        Duration::from_secs(2),
+        false,
+    );
+    let (s1, s2, s3) = (one.stop(), two.stop(), three.stop());
+    assert_eq!(distinct_by_id(&got), expected);
+    assert!(
+        s1.events + s2.events + s3.events >= 3000,
+        "{s1:?} {s2:?} {s3:?}"
+    );
+}
+
 /// Throughput through a real broker (docs/PERFORMANCE.md):
 /// `cargo test --release -p dalal-kafka --test kafka throughput -- --ignored --nocapture`
 /// (`DALAL_KAFKA_PERF_EVENTS`, default 200 000).
