@@ -432,6 +432,17 @@ impl Engine {
 
     /// Time moved to `now` (`None`: end of input) for one pattern.
     fn tick_pattern(&mut self, pi: usize, now: Option<i64>) {
+        // Called for every pattern on every event: leave at once when no
+        // deadline is due and no sweep either (the common case), so a push
+        // does not cost O(patterns) context building and peak updates.
+        if let (Some(n), Some(st)) = (now, self.states.get(pi)) {
+            let due = st.deadlines.peek().is_some_and(|Reverse((d, _))| *d < n);
+            let within = self.program.nfa(PatternId::from_index(pi)).within;
+            let sweep = within.is_some() && n >= st.next_sweep;
+            if !due && !sweep {
+                return;
+            }
+        }
         let ctx = Self::ctx(
             &self.program,
             &self.key_names,

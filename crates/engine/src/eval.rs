@@ -53,8 +53,14 @@ pub(crate) trait Env {
     /// `field: None` yields one non-NULL marker per element (for `count(t)`).
     fn each(&self, var: VarId, range: AggRange, field: Option<FieldRef>, f: &mut dyn FnMut(Value));
     /// The aggregate state of a range when the environment keeps it
-    /// incrementally (`None`: fold over [`Env::each`]).
-    fn summary(&self, _var: VarId, _range: AggRange, _field: Option<FieldRef>) -> Option<Summary> {
+    /// incrementally (`None`: fold over [`Env::each`]). Borrowed when the
+    /// kept state is the answer as is, so reading an aggregate clones nothing.
+    fn summary(
+        &self,
+        _var: VarId,
+        _range: AggRange,
+        _field: Option<FieldRef>,
+    ) -> Option<std::borrow::Cow<'_, Summary>> {
         None
     }
 }
@@ -669,5 +675,106 @@ mod tests {
         assert_eq!(call1(Builtin::Hour), Value::Int(9));
         assert_eq!(call1(Builtin::Minute), Value::Int(15));
         assert_eq!(call1(Builtin::DayOfWeek), Value::Int(2));
+    }
+}
+
+/// An operand of a [`FastCmp`]: a constant, a field read in place, or one
+/// arithmetic step over those (`a.price * 1.002`).
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    Const(Value),
+    Field {
+        var: VarId,
+        access: Access,
+        slot: usize,
+    },
+    Arith(BinaryOp, Box<Operand>, Box<Operand>),
+}
+
+/// A conjunct of the common shape `x <cmp> y` whose operands are fields,
+/// constants or one arithmetic step over them. It is evaluated by reading
+/// field values in place (no clone, no dynamic dispatch, no tree walk over
+/// `CExpr`), with the same [`binary`] and `arith` functions as [`eval`], so
+/// its result is exactly `holds(expr)`.
+#[derive(Clone, Debug)]
+pub(crate) struct FastCmp {
+    op: BinaryOp,
+    l: Operand,
+    r: Operand,
+}
+
+impl Operand {
+    fn from_expr(e: &CExpr, depth: u8) -> Option<Operand> {
+        match e {
+            CExpr::Const(v) => Some(Operand::Const(v.clone())),
+            CExpr::Field {
+                var,
+                access,
+                field: FieldRef::Slot(s),
+            } => Some(Operand::Field {
+                var: *var,
+                access: *access,
+                slot: s.index(),
+            }),
+            CExpr::Bin(
+                op
+                @ (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem),
+                a,
+                b,
+            ) if depth == 0 => Some(Operand::Arith(
+                *op,
+                Box::new(Operand::from_expr(a, 1)?),
+                Box::new(Operand::from_expr(b, 1)?),
+            )),
+            _ => None,
+        }
+    }
+
+    fn value<'a>(
+        &'a self,
+        get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+    ) -> std::borrow::Cow<'a, Value> {
+        use std::borrow::Cow;
+        match self {
+            Operand::Const(v) => Cow::Borrowed(v),
+            Operand::Field { var, access, slot } => {
+                get(*var, *access, *slot).map_or(Cow::Owned(Value::Null), Cow::Borrowed)
+            }
+            Operand::Arith(op, a, b) => Cow::Owned(binary(*op, &a.value(get), &b.value(get))),
+        }
+    }
+}
+
+impl FastCmp {
+    /// The fast form of a conjunct, when it has the shape.
+    pub(crate) fn from_expr(e: &CExpr) -> Option<FastCmp> {
+        match e {
+            CExpr::Bin(
+                op @ (BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge),
+                a,
+                b,
+            ) => Some(FastCmp {
+                op: *op,
+                l: Operand::from_expr(a, 0)?,
+                r: Operand::from_expr(b, 0)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// True when the comparison is TRUE; `get` reads a field slot of a
+    /// variable (`None`: NULL, as [`Env::field`] gives for an absent one).
+    pub(crate) fn holds<'a>(
+        &'a self,
+        get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+    ) -> bool {
+        let l = self.l.value(&get);
+        let r = self.r.value(&get);
+        matches!(binary(self.op, &l, &r), Value::Bool(true))
     }
 }

@@ -86,6 +86,8 @@ pub(crate) struct Conj {
     /// evaluated once per event for all runs.
     pub local: bool,
     pub text: String,
+    /// The in-place form of a simple comparison (see [`eval::FastCmp`]).
+    pub fast: Option<eval::FastCmp>,
 }
 
 #[derive(Debug, Default)]
@@ -393,6 +395,7 @@ pub(crate) fn compile(
         };
         conjs.push(Conj {
             local,
+            fast: eval::FastCmp::from_expr(&expr),
             expr,
             vars: c.vars.clone(),
             uses_previous,

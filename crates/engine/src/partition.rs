@@ -172,36 +172,66 @@ impl View<'_> {
     }
 }
 
-impl Env for View<'_> {
-    fn field(&self, var: VarId, access: Access, field: FieldRef) -> Value {
+impl<'a> View<'a> {
+    /// The event `var` with `access` reads (as [`Env::field`] resolves it).
+    fn stored(&self, var: VarId, access: Access) -> Option<&'a Stored> {
         if let Some((v, e)) = self.neg {
             if v == var {
-                return self.value(e, field);
+                return Some(e);
             }
         }
-        let (prefix, cur) = self.list(var);
+        let prefix: &'a [Pos] = match self.binds.get(var.index()) {
+            Some(Bind::Many(l)) => l,
+            Some(Bind::One(p)) => std::slice::from_ref(p),
+            _ => &[],
+        };
+        let cur = self.cur.filter(|(v, _)| *v == var).map(|(_, e)| e);
         let len = prefix.len() + usize::from(cur.is_some());
-        let at = |i: usize| -> Option<&Stored> {
+        let part = self.part;
+        let at = |i: usize| -> Option<&'a Stored> {
             if i < prefix.len() {
-                self.get(prefix[i])
+                part.get(prefix[i])
             } else if i == prefix.len() {
                 cur
             } else {
                 None
             }
         };
-        let e = match access {
+        match access {
             Access::Current | Access::Last | Access::Single => len.checked_sub(1).and_then(at),
             Access::Previous => len.checked_sub(2).and_then(at),
             Access::Nth(n) => (n as usize)
                 .checked_sub(1)
                 .filter(|i| *i < len)
                 .and_then(at),
-        };
-        e.map_or(Value::Null, |e| self.value(e, field))
+        }
     }
 
-    fn summary(&self, var: VarId, range: AggRange, field: Option<FieldRef>) -> Option<Summary> {
+    /// Evaluates a conjunct: in place when it has a fast form.
+    fn conj_holds(&self, c: &crate::nfa::Conj) -> bool {
+        match &c.fast {
+            Some(f) => f.holds(|var, access, slot| {
+                self.stored(var, access)
+                    .and_then(|e| e.event.fields.get(slot))
+            }),
+            None => holds(&c.expr, self),
+        }
+    }
+}
+
+impl Env for View<'_> {
+    fn field(&self, var: VarId, access: Access, field: FieldRef) -> Value {
+        self.stored(var, access)
+            .map_or(Value::Null, |e| self.value(e, field))
+    }
+
+    fn summary(
+        &self,
+        var: VarId,
+        range: AggRange,
+        field: Option<FieldRef>,
+    ) -> Option<std::borrow::Cow<'_, Summary>> {
+        use std::borrow::Cow;
         let i = self.slots.iter().position(|s| *s == (var, field))?;
         let s = self.aggs.get(i)?;
         let cur = self.cur.filter(|(v, _)| *v == var).map(|(_, e)| e);
@@ -209,9 +239,9 @@ impl Env for View<'_> {
             (AggRange::All, Some(e)) => {
                 let mut s = s.clone();
                 s.add(field.map_or(Value::Bool(true), |f| self.value(e, f)));
-                Some(s)
+                Some(Cow::Owned(s))
             }
-            (AggRange::All, None) | (AggRange::BeforeCurrent, Some(_)) => Some(s.clone()),
+            (AggRange::All, None) | (AggRange::BeforeCurrent, Some(_)) => Some(Cow::Borrowed(s)),
             // All but the last element: not kept; fold over the list.
             (AggRange::BeforeCurrent, None) => None,
         }
@@ -366,7 +396,7 @@ impl Partition {
             if c.local {
                 if let Some(slot) = cache.as_deref_mut().and_then(|c| c.get_mut(ci as usize)) {
                     if *slot == 0 {
-                        *slot = if holds(&c.expr, view) { 1 } else { 2 };
+                        *slot = if view.conj_holds(c) { 1 } else { 2 };
                     }
                     return *slot == 1;
                 }
@@ -376,7 +406,7 @@ impl Partition {
                     && view.neg.is_none_or(|(nv, _)| nv != *v)
                     && matches!(view.binds.get(v.index()), Some(Bind::Unbound) | None)
             });
-            skipped || holds(&c.expr, view)
+            skipped || view.conj_holds(c)
         })
     }
 
