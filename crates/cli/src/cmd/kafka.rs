@@ -4,7 +4,7 @@ use super::pattern_paths;
 use super::run::{Late, load_program};
 use crate::exit;
 use anyhow::Result;
-use dalal_io::{ReaderOptions, TsFormat, TypeSource};
+use dalal_io::ReaderOptions;
 use dalal_kafka::{Fault, KafkaConfig, ValueFormat};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,23 +70,9 @@ pub struct Args {
     /// Column names of CSV message values, comma-separated.
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
-    /// The field holding each event's type.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "type",
-        conflicts_with = "fixed_type"
-    )]
-    pub type_column: String,
-    /// Every message is of this event type.
-    #[arg(long = "type", value_name = "NAME")]
-    pub fixed_type: Option<String>,
-    /// The field holding each event's time.
-    #[arg(long, value_name = "NAME", default_value = "ts")]
-    pub ts_column: String,
-    /// How event times are written (as for `dalal run`).
-    #[arg(long, value_name = "FMT", default_value = "rfc3339", value_parser = TsFormat::parse)]
-    pub ts_format: TsFormat,
+    /// How each record names its event type and time.
+    #[command(flatten)]
+    pub event: super::EventArgs,
     /// How far out of order events of one partition may arrive.
     #[arg(long, value_name = "DUR", value_parser = dalal_io::parse_duration, default_value = "0")]
     pub max_delay: Duration,
@@ -145,12 +131,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     cfg.reader = ReaderOptions {
         name: "kafka".to_string(),
-        type_source: match &args.fixed_type {
-            Some(t) => TypeSource::Fixed(t.clone()),
-            None => TypeSource::Column(args.type_column.clone()),
-        },
-        ts_column: args.ts_column.clone(),
-        ts_format: args.ts_format.clone(),
+        type_source: args.event.type_source(),
+        ts_column: args.event.ts_column.clone(),
+        ts_format: args.event.ts_format.clone(),
         columns: args.columns.clone(),
     };
     cfg.engine = dalal::Config {

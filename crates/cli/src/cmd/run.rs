@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use dalal::Program;
 use dalal_io::{
     EventReader, EventWriter, Format, OutputFormat, Pipeline, PipelineConfig, PipelineError,
-    PipelineStats, Pushed, ReadError, ReaderOptions, RowError, Schema, TsFormat, TypeSource,
+    PipelineStats, Pushed, ReadError, ReaderOptions, RowError, Schema,
 };
 use dalal_lang::Sources;
 use std::fs::File;
@@ -92,24 +92,9 @@ pub struct Args {
     /// With --on-error skip: write bad rows here (JSON Lines: file, line, column, reason, raw).
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
-    /// The column holding each row's event type.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "type",
-        conflicts_with = "fixed_type"
-    )]
-    pub type_column: String,
-    /// Every row is of this event type.
-    #[arg(long = "type", value_name = "NAME")]
-    pub fixed_type: Option<String>,
-    /// The column holding each row's event time.
-    #[arg(long, value_name = "NAME", default_value = "ts")]
-    pub ts_column: String,
-    /// How event times are written: rfc3339, epoch_s, epoch_ms, epoch_us, epoch_ns, or a
-    /// chrono format such as %Y%m%d%H%M (UTC unless it has %z).
-    #[arg(long, value_name = "FMT", default_value = "rfc3339", value_parser = TsFormat::parse)]
-    pub ts_format: TsFormat,
+    /// How each record names its event type and time.
+    #[command(flatten)]
+    pub event: super::EventArgs,
     /// The CSV has no header row: name its columns with --columns.
     #[arg(long, requires = "columns")]
     pub no_header: bool,
@@ -225,12 +210,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let options = ReaderOptions {
         name: input_name.clone(),
-        type_source: match &args.fixed_type {
-            Some(t) => TypeSource::Fixed(t.clone()),
-            None => TypeSource::Column(args.type_column.clone()),
-        },
-        ts_column: args.ts_column.clone(),
-        ts_format: args.ts_format.clone(),
+        type_source: args.event.type_source(),
+        ts_column: args.event.ts_column.clone(),
+        ts_format: args.event.ts_format.clone(),
         columns: if args.no_header {
             args.columns.clone()
         } else {
