@@ -353,27 +353,36 @@ fn exactly_once_mode_commits_transactions() {
     assert_eq!(bodies, expected);
 }
 
-#[test]
-fn two_instances_split_the_partitions() {
-    let Some(b) = broker("two_instances_split_the_partitions") else {
-        return;
-    };
+/// Instances of one consumer group over 3,000 events: two from the start and,
+/// with `late_joiner`, a third that joins after the first half, while partial
+/// matches are open (their state has to move with the partitions). The output
+/// must hold exactly the file's matches; returns each instance's summary.
+fn group_of_instances(test: &str, late_joiner: bool) -> Option<Vec<dalal_kafka::Summary>> {
+    let b = broker(test)?;
     let program = program();
     let events = events(3000);
     let expected = file_matches(&program, &events);
     let (input, output, group) = (unique("in"), unique("out"), unique("g"));
     create(&b.addr, &[(&input, PARTS), (&output, 1)]);
     let cp = unique("cp");
-    let cfg = |_: usize| {
+    let start = || {
         let mut c = config(&b.addr, &group, &input, &output);
         c.checkpoint_topic = Some(cp.clone());
-        c
+        Instance::start(&program, c)
     };
-    let one = Instance::start(&program, cfg(1));
-    let two = Instance::start(&program, cfg(2));
-    // Let both join before the data arrives, so both get partitions.
+    let mut instances = vec![start(), start()];
+    // Let them join before the data arrives, so each gets partitions.
     std::thread::sleep(Duration::from_secs(8));
-    produce(&b.addr, &input, PARTS, &events);
+    if late_joiner {
+        let (first, second) = events.split_at(events.len() / 2);
+        produce(&b.addr, &input, PARTS, first);
+        std::thread::sleep(Duration::from_secs(3));
+        instances.push(start());
+        std::thread::sleep(Duration::from_secs(8));
+        produce(&b.addr, &input, PARTS, second);
+    } else {
+        produce(&b.addr, &input, PARTS, &events);
+    }
     let got = read_topic(
         &b.addr,
         &output,
@@ -382,56 +391,28 @@ fn two_instances_split_the_partitions() {
         Duration::from_secs(2),
         false,
     );
-    let (s1, s2) = (one.stop(), two.stop());
+    let summaries: Vec<_> = instances.into_iter().map(Instance::stop).collect();
     assert_eq!(distinct_by_id(&got), expected);
     assert!(
-        s1.events > 0 && s2.events > 0,
-        "one instance got nothing: {s1:?} {s2:?}"
+        summaries.iter().map(|s| s.events).sum::<u64>() >= 3000,
+        "{summaries:?}"
     );
-    assert!(s1.events + s2.events >= 3000);
+    Some(summaries)
+}
+
+#[test]
+fn two_instances_split_the_partitions() {
+    if let Some(s) = group_of_instances("two_instances_split_the_partitions", false) {
+        assert!(
+            s.iter().all(|s| s.events > 0),
+            "an instance got nothing: {s:?}"
+        );
+    }
 }
 
 #[test]
 fn a_third_instance_joining_mid_stream_changes_nothing() {
-    let Some(b) = broker("a_third_instance_joining_mid_stream_changes_nothing") else {
-        return;
-    };
-    let program = program();
-    let events = events(3000);
-    let expected = file_matches(&program, &events);
-    let (input, output, group) = (unique("in"), unique("out"), unique("g"));
-    create(&b.addr, &[(&input, PARTS), (&output, 1)]);
-    let cp = unique("cp");
-    let cfg = |_: usize| {
-        let mut c = config(&b.addr, &group, &input, &output);
-        c.checkpoint_topic = Some(cp.clone());
-        c
-    };
-    let one = Instance::start(&program, cfg(1));
-    let two = Instance::start(&program, cfg(2));
-    std::thread::sleep(Duration::from_secs(8));
-    // The first half is matched by two instances; partial matches are open
-    // when the third joins, so their state has to move with the partitions.
-    let (first, second) = events.split_at(events.len() / 2);
-    produce(&b.addr, &input, PARTS, first);
-    std::thread::sleep(Duration::from_secs(3));
-    let three = Instance::start(&program, cfg(3));
-    std::thread::sleep(Duration::from_secs(8));
-    produce(&b.addr, &input, PARTS, second);
-    let got = read_topic(
-        &b.addr,
-        &output,
-        expected.len(),
-        Duration::from_secs(90),
-        Duration::from_secs(2),
-        false,
-    );
-    let (s1, s2, s3) = (one.stop(), two.stop(), three.stop());
-    assert_eq!(distinct_by_id(&got), expected);
-    assert!(
-        s1.events + s2.events + s3.events >= 3000,
-        "{s1:?} {s2:?} {s3:?}"
-    );
+    group_of_instances("a_third_instance_joining_mid_stream_changes_nothing", true);
 }
 
 /// Throughput through a real broker (docs/PERFORMANCE.md):
