@@ -144,19 +144,7 @@ impl View<'_> {
     }
 
     fn value(&self, e: &Stored, f: FieldRef) -> Value {
-        match f {
-            FieldRef::Ts => Value::Timestamp(e.event.ts),
-            FieldRef::Type => self
-                .type_names
-                .get(e.event.ty.index())
-                .map_or(Value::Null, |n| Value::Str(n.clone())),
-            FieldRef::Slot(s) => e
-                .event
-                .fields
-                .get(s.index())
-                .cloned()
-                .unwrap_or(Value::Null),
-        }
+        field_value(self.type_names, e, f)
     }
 
     /// The elements of a variable: what is bound (one event or a list) and
@@ -322,11 +310,10 @@ impl PathCtx {
 }
 
 /// A field of a stored event (as [`View`] reads it).
-fn field_value(ctx: &Ctx, e: &Stored, f: FieldRef) -> Value {
+fn field_value(type_names: &[Arc<str>], e: &Stored, f: FieldRef) -> Value {
     match f {
         FieldRef::Ts => Value::Timestamp(e.event.ts),
-        FieldRef::Type => ctx
-            .type_names
+        FieldRef::Type => type_names
             .get(e.event.ty.index())
             .map_or(Value::Null, |n| Value::Str(n.clone())),
         FieldRef::Slot(s) => e
@@ -564,7 +551,7 @@ impl Partition {
             for (slot, agg) in ctx.nfa.agg_slots.iter().zip(run.aggs.iter_mut()) {
                 if slot.0 == tk.var {
                     let v = match slot.1 {
-                        Some(f) => field_value(ctx, e, f),
+                        Some(f) => field_value(ctx.type_names, e, f),
                         None => Value::Bool(true),
                     };
                     agg.add(v);

@@ -1,9 +1,8 @@
-//! A rough throughput check (ignored by default; run with
-//! `cargo test --release -p dalal --test engine_perf -- --ignored --nocapture`).
+//! A generated market workload in which every pattern must match. Speed is
+//! measured in `benches/` (criterion and the harness), not here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dalal::{Config, Engine, Event, EventTime, Program, Value};
-use std::time::Instant;
 
 const PROGRAM: &str = "
 EVENT Trade (symbol STRING, price FLOAT, volume INT);
@@ -68,42 +67,4 @@ fn small_sample_matches_every_pattern() {
     engine.finish();
     let s = engine.stats();
     assert!(s.matches.iter().all(|m| *m > 0), "{:?}", s.matches);
-}
-
-#[test]
-#[ignore]
-fn throughput() {
-    // DALAL_PERF_ONLY=name keeps one pattern; DALAL_PERF_EVENTS sets the count.
-    let text = match std::env::var("DALAL_PERF_ONLY") {
-        Ok(only) => PROGRAM
-            .split(';')
-            .filter(|item| !item.contains("PATTERN") || item.contains(&format!("PATTERN {only} ")))
-            .collect::<Vec<_>>()
-            .join(";"),
-        Err(_) => PROGRAM.to_string(),
-    };
-    let n: usize = std::env::var("DALAL_PERF_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
-    let program = Program::compile(&text).unwrap();
-    let evs = events(&program, n);
-    let mut engine = Engine::new(program, Config::default());
-    let t = Instant::now();
-    let mut matches = 0usize;
-    for e in evs {
-        engine.push(e).unwrap();
-        matches += engine.drain_matches().count();
-    }
-    engine.finish();
-    matches += engine.drain_matches().count();
-    let dt = t.elapsed();
-    let s = engine.stats();
-    eprintln!(
-        "{n} events in {:?} ({:.0} ev/s), {matches} matches {:?}, peak runs {}",
-        dt,
-        n as f64 / dt.as_secs_f64(),
-        s.matches,
-        s.peak_runs
-    );
 }
