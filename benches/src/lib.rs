@@ -177,6 +177,21 @@ pub fn run(program: &Program, events: Vec<Event>) -> usize {
     matches + engine.drain_matches().count()
 }
 
+/// Live runs over all partitions after each event: (average, peak). How
+/// much work an event meets, for reading profiles (not timed).
+pub fn live_runs(program: &Program, events: Vec<Event>) -> (f64, u64) {
+    let mut engine = Engine::new(program.clone(), Config::default());
+    let (mut sum, n) = (0u64, events.len().max(1));
+    for e in events {
+        if engine.push(e).is_err() {
+            break;
+        }
+        engine.drain_matches().for_each(drop);
+        sum += engine.stats().live_runs;
+    }
+    (sum as f64 / n as f64, engine.stats().peak_runs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,5 +38,9 @@ fn main() -> ExitCode {
         "{name}: {n} events, {symbols} symbols, {m} matches, {:.0} ev/s",
         n as f64 / dt.as_secs_f64()
     );
+    if std::env::var_os("DALAL_BENCH_RUNS").is_some() {
+        let (avg, peak) = dalal_benches::live_runs(&p, events(&p, n, symbols));
+        println!("live runs: {avg:.1} on average after an event, peak {peak}");
+    }
     ExitCode::SUCCESS
 }

@@ -240,8 +240,11 @@ pub struct Record {
     pub headers: BTreeMap<String, String>,
 }
 
-/// Reads a topic from the beginning until `want` records arrived (then
-/// `settle` more time for stragglers) or `timeout` passed.
+/// Reads a topic from the beginning until `want` distinct records arrived
+/// (then `settle` more time for stragglers) or `timeout` passed. Records
+/// count as one when they carry the same match id (or, without one, the same
+/// value): at-least-once duplicates after a rebalance or a restart must not
+/// end the read before every distinct match is in.
 pub fn read_topic(
     brokers: &str,
     topic: &str,
@@ -276,6 +279,7 @@ pub fn read_topic(
     }
     c.assign(&tpl).unwrap();
     let mut out = Vec::new();
+    let mut distinct = std::collections::BTreeSet::new();
     let end = Instant::now() + timeout;
     let mut settle_end: Option<Instant> = None;
     loop {
@@ -293,13 +297,21 @@ pub fn read_topic(
                     );
                 }
             }
-            out.push(Record {
+            let record = Record {
                 key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
                 value: String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
                 headers,
-            });
+            };
+            distinct.insert(
+                record
+                    .headers
+                    .get(dalal_kafka::MATCH_ID_HEADER)
+                    .unwrap_or(&record.value)
+                    .clone(),
+            );
+            out.push(record);
         }
-        if out.len() >= want && settle_end.is_none() {
+        if distinct.len() >= want && settle_end.is_none() {
             settle_end = Some(Instant::now() + settle);
         }
     }
@@ -362,4 +374,27 @@ pub fn distinct_by_id(records: &[Record]) -> Vec<String> {
     let mut v: Vec<String> = by_id.into_values().collect();
     v.sort();
     v
+}
+
+/// Asserts that the distinct matches read back are exactly `expected`,
+/// naming the missing and unexpected ones (a plain `assert_eq!` of thousands
+/// of lines is cut off in CI logs).
+pub fn assert_same_matches(got: &[Record], expected: &[String]) {
+    let got = distinct_by_id(got);
+    if got == expected {
+        return;
+    }
+    let have: std::collections::BTreeSet<&String> = got.iter().collect();
+    let want: std::collections::BTreeSet<&String> = expected.iter().collect();
+    let missing: Vec<&&String> = want.difference(&have).collect();
+    let extra: Vec<&&String> = have.difference(&want).collect();
+    panic!(
+        "{} distinct matches read, {} expected; {} missing, {} unexpected\nfirst missing: {:#?}\nfirst unexpected: {:#?}",
+        got.len(),
+        expected.len(),
+        missing.len(),
+        extra.len(),
+        missing.iter().take(5).collect::<Vec<_>>(),
+        extra.iter().take(5).collect::<Vec<_>>(),
+    );
 }
