@@ -158,7 +158,7 @@ pub struct Snapshot {
     late: Vec<Event>,
 }
 
-const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_VERSION: u32 = 2;
 
 /// The matching engine: push events, drain matches.
 ///

@@ -632,6 +632,64 @@ mod tests {
         );
     }
 
+    /// The numeric fast path of `FastCmp` agrees with the general
+    /// evaluator on every comparison, arithmetic step and mix of INT, FLOAT
+    /// (with NaN, infinities, zero), NULL and non-numbers.
+    #[test]
+    fn fast_comparisons_agree_with_eval() {
+        let vals = [
+            Value::Null,
+            Value::Int(0),
+            Value::Int(3),
+            Value::Int(-7),
+            Value::Int(i64::MAX),
+            Value::Int(i64::MIN),
+            Value::Float(0.0),
+            Value::Float(-0.0),
+            Value::Float(2.5),
+            Value::Float(f64::NAN),
+            Value::Float(f64::INFINITY),
+            Value::str("x"),
+            Value::Bool(true),
+            Value::Duration(5),
+        ];
+        let cmps = [
+            BinaryOp::Eq,
+            BinaryOp::Ne,
+            BinaryOp::Lt,
+            BinaryOp::Le,
+            BinaryOp::Gt,
+            BinaryOp::Ge,
+        ];
+        let ariths = [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Rem,
+        ];
+        let mut checked = 0;
+        for cmp in cmps {
+            for a in &vals {
+                for b in &vals {
+                    let plain = CExpr::Bin(cmp, c(a.clone()), c(b.clone()));
+                    let fast = FastCmp::from_expr(&plain).expect("a fast form");
+                    assert_eq!(fast.holds(|_, _, _| None), holds(&plain, &NoEnv), "{plain:?}");
+                    for op in ariths {
+                        for k in &vals {
+                            let lhs = Box::new(CExpr::Bin(op, c(a.clone()), c(k.clone())));
+                            let e = CExpr::Bin(cmp, lhs, c(b.clone()));
+                            let fast = FastCmp::from_expr(&e).expect("a fast form");
+                            assert_eq!(fast.holds(|_, _, _| None), holds(&e, &NoEnv), "{e:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 5_000);
+    }
+
     #[test]
     fn in_list_three_valued() {
         let list = CExpr::List(vec![CExpr::Const(Value::Int(1)), CExpr::Const(Value::Null)]);
@@ -745,6 +803,67 @@ impl Operand {
     }
 }
 
+/// A numeric operand value, computed without building a [`Value`]: the
+/// common case of a [`FastCmp`] (prices and volumes).
+#[derive(Clone, Copy)]
+enum Num {
+    I(i64),
+    F(f64),
+    /// NULL: the comparison is unknown, so it does not hold.
+    Null,
+    /// Not a number: [`FastCmp::holds`] takes the general path.
+    Other,
+}
+
+impl Num {
+    fn of(v: &Value) -> Num {
+        match v {
+            Value::Int(i) => Num::I(*i),
+            Value::Float(f) => Num::F(*f),
+            Value::Null => Num::Null,
+            _ => Num::Other,
+        }
+    }
+
+    /// [`arith`] on numbers, with the same results (overflow and division
+    /// by zero are NULL; mixed operands promote to FLOAT).
+    fn arith(op: BinaryOp, a: Num, b: Num) -> Num {
+        let float = |x: f64, y: f64| match float_op(op, x, y) {
+            Value::Float(r) => Num::F(r),
+            _ => Num::Null,
+        };
+        match (a, b) {
+            (Num::Other, _) | (_, Num::Other) => Num::Other,
+            (Num::I(x), Num::I(y)) => int_op(op, x, y).map_or(Num::Null, Num::I),
+            (Num::F(x), Num::F(y)) => float(x, y),
+            (Num::I(x), Num::F(y)) => float(x as f64, y),
+            (Num::F(x), Num::I(y)) => float(x, y as f64),
+            _ => Num::Null,
+        }
+    }
+
+    /// [`compare`] on numbers.
+    fn compare(a: Num, b: Num) -> Option<Ordering> {
+        match (a, b) {
+            (Num::I(x), Num::I(y)) => Some(x.cmp(&y)),
+            (Num::F(x), Num::F(y)) => x.partial_cmp(&y),
+            (Num::I(x), Num::F(y)) => (x as f64).partial_cmp(&y),
+            (Num::F(x), Num::I(y)) => x.partial_cmp(&(y as f64)),
+            _ => None,
+        }
+    }
+}
+
+impl Operand {
+    fn num<'a>(&'a self, get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>) -> Num {
+        match self {
+            Operand::Const(v) => Num::of(v),
+            Operand::Field { var, access, slot } => get(*var, *access, *slot).map_or(Num::Null, Num::of),
+            Operand::Arith(op, a, b) => Num::arith(*op, a.num(get), b.num(get)),
+        }
+    }
+}
+
 impl FastCmp {
     /// The fast form of a conjunct, when it has the shape.
     pub(crate) fn from_expr(e: &CExpr) -> Option<FastCmp> {
@@ -773,8 +892,21 @@ impl FastCmp {
         &'a self,
         get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
     ) -> bool {
-        let l = self.l.value(&get);
-        let r = self.r.value(&get);
-        matches!(binary(self.op, &l, &r), Value::Bool(true))
+        match (self.l.num(&get), self.r.num(&get)) {
+            (Num::Other, _) | (_, Num::Other) => {
+                let l = self.l.value(&get);
+                let r = self.r.value(&get);
+                matches!(binary(self.op, &l, &r), Value::Bool(true))
+            }
+            (l, r) => Num::compare(l, r).is_some_and(|o| match self.op {
+                BinaryOp::Eq => o == Ordering::Equal,
+                BinaryOp::Ne => o != Ordering::Equal,
+                BinaryOp::Lt => o == Ordering::Less,
+                BinaryOp::Le => o != Ordering::Greater,
+                BinaryOp::Gt => o == Ordering::Greater,
+                BinaryOp::Ge => o != Ordering::Less,
+                _ => false,
+            }),
+        }
     }
 }
