@@ -674,7 +674,11 @@ mod tests {
                 for b in &vals {
                     let plain = CExpr::Bin(cmp, c(a.clone()), c(b.clone()));
                     let fast = FastCmp::from_expr(&plain).expect("a fast form");
-                    assert_eq!(fast.holds(|_, _, _| None), holds(&plain, &NoEnv), "{plain:?}");
+                    assert_eq!(
+                        fast.holds(|_, _, _| None),
+                        holds(&plain, &NoEnv),
+                        "{plain:?}"
+                    );
                     for op in ariths {
                         for k in &vals {
                             let lhs = Box::new(CExpr::Bin(op, c(a.clone()), c(k.clone())));
@@ -855,11 +859,25 @@ impl Num {
 }
 
 impl Operand {
+    /// Not recursive (an arithmetic step's operands are leaves, see
+    /// `from_expr`), so the field reader inlines into it.
+    #[inline]
     fn num<'a>(&'a self, get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>) -> Num {
         match self {
+            Operand::Arith(op, a, b) => Num::arith(*op, a.leaf_num(get), b.leaf_num(get)),
+            leaf => leaf.leaf_num(get),
+        }
+    }
+
+    #[inline]
+    fn leaf_num<'a>(&'a self, get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>) -> Num {
+        match self {
             Operand::Const(v) => Num::of(v),
-            Operand::Field { var, access, slot } => get(*var, *access, *slot).map_or(Num::Null, Num::of),
-            Operand::Arith(op, a, b) => Num::arith(*op, a.num(get), b.num(get)),
+            Operand::Field { var, access, slot } => {
+                get(*var, *access, *slot).map_or(Num::Null, Num::of)
+            }
+            // Never built (one arithmetic step at most): the general path.
+            Operand::Arith(..) => Num::Other,
         }
     }
 }

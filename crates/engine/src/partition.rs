@@ -46,7 +46,10 @@ pub(crate) enum Bind {
     One(Pos),
     /// A Kleene list of `len` elements: `tail` is the arena node of the
     /// last one ([`NIL`] when empty). 16 bytes, so runs stay small to move.
-    Many { tail: u64, len: u32 },
+    Many {
+        tail: u64,
+        len: u32,
+    },
 }
 
 impl Bind {
@@ -246,13 +249,29 @@ impl View<'_> {
 
 impl<'a> View<'a> {
     /// The event `var` with `access` reads (as [`Env::field`] resolves it).
+    #[inline]
     fn stored(&self, var: VarId, access: Access) -> Option<&'a Stored> {
         if let Some((v, e)) = self.neg {
             if v == var {
                 return Some(e);
             }
         }
-        let bind = self.binds.get(var.index()).copied().unwrap_or(Bind::Unbound);
+        // The common reads first: the event being bound, or a singleton.
+        if matches!(access, Access::Current | Access::Last | Access::Single) {
+            if let Some((v, e)) = self.cur {
+                if v == var {
+                    return Some(e);
+                }
+            }
+            if let Some(Bind::One(p)) = self.binds.get(var.index()) {
+                return self.part.get(*p);
+            }
+        }
+        let bind = self
+            .binds
+            .get(var.index())
+            .copied()
+            .unwrap_or(Bind::Unbound);
         let plen = bind.bound_len();
         let cur = self.cur.filter(|(v, _)| *v == var).map(|(_, e)| e);
         let len = plen + usize::from(cur.is_some());
@@ -529,6 +548,7 @@ impl Partition {
         self.lists_live = self.lists.len();
     }
 
+    #[inline]
     fn get(&self, pos: Pos) -> Option<&Stored> {
         pos.checked_sub(self.base)
             .and_then(|i| usize::try_from(i).ok())
@@ -1250,7 +1270,10 @@ mod tests {
             seeds: &seeds,
         };
         let ty = program.type_id("T").unwrap();
-        let (mut plain, mut compacted) = (Partition::new(Key::default()), Partition::new(Key::default()));
+        let (mut plain, mut compacted) = (
+            Partition::new(Key::default()),
+            Partition::new(Key::default()),
+        );
         let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
         let (mut st_a, mut st_b) = (StepStats::default(), StepStats::default());
         let (mut sc_a, mut sc_b) = (Scratch::default(), Scratch::default());
@@ -1268,13 +1291,19 @@ mod tests {
             };
             plain.on_event(&ctx, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
             compacted.on_event(&ctx, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
-            let before: Vec<Vec<BindKey>> =
-                compacted.runs.iter().map(|r| compacted.bind_keys(r)).collect();
+            let before: Vec<Vec<BindKey>> = compacted
+                .runs
+                .iter()
+                .map(|r| compacted.bind_keys(r))
+                .collect();
             let nodes = compacted.lists.len();
             compacted.compact();
             compactions += usize::from(compacted.lists.len() < nodes);
-            let after: Vec<Vec<BindKey>> =
-                compacted.runs.iter().map(|r| compacted.bind_keys(r)).collect();
+            let after: Vec<Vec<BindKey>> = compacted
+                .runs
+                .iter()
+                .map(|r| compacted.bind_keys(r))
+                .collect();
             assert_eq!(before, after, "event {i}");
             let reference: Vec<Vec<BindKey>> =
                 plain.runs.iter().map(|r| plain.bind_keys(r)).collect();
