@@ -675,7 +675,7 @@ mod tests {
                     let plain = CExpr::Bin(cmp, c(a.clone()), c(b.clone()));
                     let fast = FastCmp::from_expr(&plain).expect("a fast form");
                     assert_eq!(
-                        fast.holds(|_, _, _| None),
+                        fast.holds(|_, _, _| None, &NoEnv),
                         holds(&plain, &NoEnv),
                         "{plain:?}"
                     );
@@ -684,7 +684,11 @@ mod tests {
                             let lhs = Box::new(CExpr::Bin(op, c(a.clone()), c(k.clone())));
                             let e = CExpr::Bin(cmp, lhs, c(b.clone()));
                             let fast = FastCmp::from_expr(&e).expect("a fast form");
-                            assert_eq!(fast.holds(|_, _, _| None), holds(&e, &NoEnv), "{e:?}");
+                            assert_eq!(
+                                fast.holds(|_, _, _| None, &NoEnv),
+                                holds(&e, &NoEnv),
+                                "{e:?}"
+                            );
                             checked += 1;
                         }
                     }
@@ -751,6 +755,20 @@ pub(crate) enum Operand {
         slot: usize,
     },
     Arith(BinaryOp, Box<Operand>, Box<Operand>),
+    /// An INT field promoted to FLOAT (`t.volume > avg(...)`).
+    FieldAsFloat {
+        var: VarId,
+        access: Access,
+        slot: usize,
+    },
+    /// An aggregate (`avg(t[..i-1].price)`), read from the run's running
+    /// summary through [`Env::summary`] when it keeps one.
+    Agg {
+        func: AggFunc,
+        var: VarId,
+        range: AggRange,
+        field: Option<FieldRef>,
+    },
 }
 
 /// A conjunct of the common shape `x <cmp> y` whose operands are fields,
@@ -778,6 +796,29 @@ impl Operand {
                 access: *access,
                 slot: s.index(),
             }),
+            CExpr::ToFloat(x) => match &**x {
+                CExpr::Field {
+                    var,
+                    access,
+                    field: FieldRef::Slot(s),
+                } => Some(Operand::FieldAsFloat {
+                    var: *var,
+                    access: *access,
+                    slot: s.index(),
+                }),
+                _ => None,
+            },
+            CExpr::Agg {
+                func,
+                var,
+                range,
+                field,
+            } => Some(Operand::Agg {
+                func: *func,
+                var: *var,
+                range: *range,
+                field: *field,
+            }),
             CExpr::Bin(
                 op
                 @ (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem),
@@ -795,6 +836,7 @@ impl Operand {
     fn value<'a>(
         &'a self,
         get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
     ) -> std::borrow::Cow<'a, Value> {
         use std::borrow::Cow;
         match self {
@@ -802,7 +844,20 @@ impl Operand {
             Operand::Field { var, access, slot } => {
                 get(*var, *access, *slot).map_or(Cow::Owned(Value::Null), Cow::Borrowed)
             }
-            Operand::Arith(op, a, b) => Cow::Owned(binary(*op, &a.value(get), &b.value(get))),
+            Operand::FieldAsFloat { var, access, slot } => match get(*var, *access, *slot) {
+                Some(Value::Int(i)) => Cow::Owned(Value::Float(*i as f64)),
+                Some(v) => Cow::Borrowed(v),
+                None => Cow::Owned(Value::Null),
+            },
+            Operand::Agg {
+                func,
+                var,
+                range,
+                field,
+            } => Cow::Owned(aggregate(*func, *var, *range, *field, env)),
+            Operand::Arith(op, a, b) => {
+                Cow::Owned(binary(*op, &a.value(get, env), &b.value(get, env)))
+            }
         }
     }
 }
@@ -862,20 +917,43 @@ impl Operand {
     /// Not recursive (an arithmetic step's operands are leaves, see
     /// `from_expr`), so the field reader inlines into it.
     #[inline]
-    fn num<'a>(&'a self, get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>) -> Num {
+    fn num<'a>(
+        &'a self,
+        get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
+    ) -> Num {
         match self {
-            Operand::Arith(op, a, b) => Num::arith(*op, a.leaf_num(get), b.leaf_num(get)),
-            leaf => leaf.leaf_num(get),
+            Operand::Arith(op, a, b) => Num::arith(*op, a.leaf_num(get, env), b.leaf_num(get, env)),
+            leaf => leaf.leaf_num(get, env),
         }
     }
 
     #[inline]
-    fn leaf_num<'a>(&'a self, get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>) -> Num {
+    fn leaf_num<'a>(
+        &'a self,
+        get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
+    ) -> Num {
         match self {
             Operand::Const(v) => Num::of(v),
             Operand::Field { var, access, slot } => {
                 get(*var, *access, *slot).map_or(Num::Null, Num::of)
             }
+            Operand::FieldAsFloat { var, access, slot } => match get(*var, *access, *slot) {
+                Some(Value::Int(i)) => Num::F(*i as f64),
+                Some(v) => Num::of(v),
+                None => Num::Null,
+            },
+            Operand::Agg {
+                func,
+                var,
+                range,
+                field,
+            } => match env.summary(*var, *range, *field) {
+                Some(s) => Num::of(&s.result(*func)),
+                // No running summary: the general path folds the list.
+                None => Num::Other,
+            },
             // Never built (one arithmetic step at most): the general path.
             Operand::Arith(..) => Num::Other,
         }
@@ -909,11 +987,12 @@ impl FastCmp {
     pub(crate) fn holds<'a>(
         &'a self,
         get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
     ) -> bool {
-        match (self.l.num(&get), self.r.num(&get)) {
+        match (self.l.num(&get, env), self.r.num(&get, env)) {
             (Num::Other, _) | (_, Num::Other) => {
-                let l = self.l.value(&get);
-                let r = self.r.value(&get);
+                let l = self.l.value(&get, env);
+                let r = self.r.value(&get, env);
                 matches!(binary(self.op, &l, &r), Value::Bool(true))
             }
             (l, r) => Num::compare(l, r).is_some_and(|o| match self.op {

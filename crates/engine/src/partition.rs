@@ -298,10 +298,13 @@ impl<'a> View<'a> {
     /// Evaluates a conjunct: in place when it has a fast form.
     fn conj_holds(&self, c: &crate::nfa::Conj) -> bool {
         match &c.fast {
-            Some(f) => f.holds(|var, access, slot| {
-                self.stored(var, access)
-                    .and_then(|e| e.event.fields.get(slot))
-            }),
+            Some(f) => f.holds(
+                |var, access, slot| {
+                    self.stored(var, access)
+                        .and_then(|e| e.event.fields.get(slot))
+                },
+                self,
+            ),
             None => holds(&c.expr, self),
         }
     }
