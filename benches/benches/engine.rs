@@ -9,7 +9,9 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use dalal::Program;
-use dalal_benches::{SHAPES, STRATEGIES, Workload, events, many_patterns, program, run};
+use dalal_benches::{
+    SHAPES, STRATEGIES, Workload, adversarial, events, many_patterns, program, run,
+};
 use std::time::Duration;
 
 const EVENTS: usize = 50_000;
@@ -68,6 +70,25 @@ fn partitions(c: &mut Criterion) {
     g.finish();
 }
 
+/// Skip till any match at the run cap: every event meets a full partition
+/// of runs (the cost of the cap's worst case, and proof it holds).
+fn adversarial_cap(c: &mut Criterion) {
+    let mut g = configure(c, "adversarial");
+    // At the cap every event steps 10,000 runs: a few hundred events suffice.
+    let n = 300;
+    g.throughput(Throughput::Elements(n as u64));
+    for cap in [1_000, 10_000] {
+        g.bench_function(format!("any_kleene_cap_{cap}"), |b| {
+            b.iter(|| {
+                let x = adversarial(n, cap).unwrap_or_else(|e| panic!("{e}"));
+                assert!(x.peak_runs <= cap as u64);
+                x
+            })
+        });
+    }
+    g.finish();
+}
+
 fn patterns(c: &mut Criterion) {
     let mut g = configure(c, "patterns");
     for n in [1, 100] {
@@ -79,5 +100,12 @@ fn patterns(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, shapes, strategies, partitions, patterns);
+criterion_group!(
+    benches,
+    shapes,
+    strategies,
+    partitions,
+    patterns,
+    adversarial_cap
+);
 criterion_main!(benches);

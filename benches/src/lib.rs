@@ -95,6 +95,64 @@ pub const STRATEGIES: &[Workload] = &[
     },
 ];
 
+/// Skip till any match over a Kleene list with a condition that rising
+/// prices keep true: every event forks every run (take it or not), so live
+/// runs double per event until the run cap stops them. The memory check of
+/// the issue "Speed": live runs stay under the cap whatever the stream.
+pub const ADVERSARIAL: Workload = Workload {
+    name: "adversarial_any",
+    patterns: "PATTERN explode SEQ(Trade t+, News n)
+        WHERE t[i].price >= t[i-1].price AND n.headline = 'never'
+        WITHIN 10m PARTITION BY symbol SKIP TILL ANY MATCH;",
+};
+
+/// What an adversarial run leaves behind (see [`adversarial`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Explosion {
+    /// Most live runs at once (all partitions).
+    pub peak_runs: u64,
+    /// Runs the cap refused.
+    pub dropped_runs: u64,
+    /// Events pushed.
+    pub events: usize,
+}
+
+/// `n` Trades of one symbol with never-falling prices through [`ADVERSARIAL`]
+/// under a run cap of `cap` per partition.
+pub fn adversarial(n: usize, cap: usize) -> Result<Explosion, dalal::CompileError> {
+    let p = program(ADVERSARIAL.patterns)?;
+    let Some(trade) = p.type_id("Trade") else {
+        return Ok(Explosion {
+            peak_runs: 0,
+            dropped_runs: 0,
+            events: 0,
+        });
+    };
+    let config = Config {
+        max_runs_per_partition: cap,
+        ..Config::default()
+    };
+    let mut engine = Engine::new(p, config);
+    let sym = Value::str("S0");
+    for i in 0..n {
+        let e = Event::from_parts(
+            trade,
+            EventTime::from_millis(i as i64),
+            vec![sym.clone(), Value::Float(100.0 + i as f64), Value::Int(1)],
+        );
+        if engine.push(e).is_err() {
+            break;
+        }
+    }
+    engine.finish();
+    let s = engine.stats();
+    Ok(Explosion {
+        peak_runs: s.peak_runs,
+        dropped_runs: s.dropped_runs,
+        events: n,
+    })
+}
+
 /// `n` copies of SEQ-2, each with its own threshold, on one stream.
 pub fn many_patterns(n: usize) -> String {
     (0..n)
@@ -207,6 +265,19 @@ mod tests {
         }
         let p = program(&many_patterns(5)).unwrap_or_else(|e| panic!("{e}"));
         assert!(run(&p, events(&p, 5_000, 10)) > 0);
+    }
+
+    #[test]
+    fn the_run_cap_holds_on_an_adversarial_stream() {
+        // Without a cap, 40 events would make 2^40 runs.
+        let cap = 5_000;
+        let x = adversarial(40, cap).unwrap_or_else(|e| panic!("{e}"));
+        assert!(x.peak_runs <= cap as u64, "{x:?}");
+        assert!(
+            x.peak_runs >= cap as u64 / 2,
+            "the stream is not adversarial: {x:?}"
+        );
+        assert!(x.dropped_runs > 0, "{x:?}");
     }
 
     #[test]
