@@ -480,12 +480,14 @@ pub(crate) fn compile(
         .iter()
         .map(|e| (e.name.clone(), eval::compile(&e.expr, natives)))
         .collect();
+    // Running aggregates only for what conditions read at every step. An
+    // aggregate only `EMIT` reads is folded over the list once, when a match
+    // is emitted: keeping it running would cost every step of every run
+    // (most of which never match), for the same value (the fold adds the
+    // same elements in the same order).
     let mut agg_slots = Vec::new();
     for c in &conjs {
         c.expr.agg_inputs(&mut agg_slots);
-    }
-    for (_, e) in &emit {
-        e.agg_inputs(&mut agg_slots);
     }
     let leading_not = alts.iter().any(|a| {
         // Epsilon edges only: no event bound yet.
