@@ -132,6 +132,19 @@ impl Clone for Run {
 }
 
 impl Run {
+    /// A run with nothing bound, to leave behind when a run is moved out.
+    fn empty(like: &Run) -> Run {
+        Run {
+            alt: like.alt,
+            state: like.state,
+            binds: Binds::new(),
+            nots: Vec::new(),
+            first: None,
+            last: None,
+            aggs: Vec::new(),
+        }
+    }
+
     fn first_pos(&self) -> Pos {
         self.first.map_or(0, |f| f.0)
     }
@@ -368,7 +381,6 @@ pub(crate) struct Scratch {
     cache: Vec<u8>,
     outcomes: Vec<Outcome>,
     taken: Vec<Run>,
-    next: Vec<Run>,
 }
 
 /// Whether any take edge reachable from the run's state accepts `ty`.
@@ -921,20 +933,22 @@ impl Partition {
             cache,
             outcomes,
             taken,
-            next,
         } = scratch;
         cache.clear();
         cache.resize(nfa.conjs.len(), 0);
-        next.clear();
         taken.clear();
+        // The runs stay in this partition's own vector (kept ones compacted
+        // in place, in order; new ones appended below), so its capacity
+        // follows its own load: swapping vectors between partitions made
+        // them grow again and again (realloc and memcpy showed up).
         let mut runs = std::mem::take(&mut self.runs);
         let mut path = PathCtx::new();
-        for run in runs.drain(..) {
+        runs.retain_mut(|run| {
             outcomes.clear();
-            if reaches(ctx, &run, ty) {
+            if reaches(ctx, run, ty) {
                 self.explore(
                     ctx,
-                    &run,
+                    run,
                     run.state,
                     Some((pos, &stored)),
                     outcomes,
@@ -949,25 +963,20 @@ impl Partition {
                 Strategy::StrictContiguity => false,
             };
             let n = outcomes.len();
-            let mut owned = Some(run);
             for (i, o) in outcomes.drain(..).enumerate() {
                 let Outcome::Take(mut step) = o else { continue };
                 let base = match step.base.take() {
-                    Some(b) => Some(*b),
-                    // The last fork of a run that is discarded takes it over.
-                    None if !keep && i + 1 == n => owned.take(),
-                    None => owned.clone(),
+                    Some(b) => *b,
+                    // The last fork of a run that is discarded takes it
+                    // over (an empty run, which allocates nothing, is left
+                    // behind and removed).
+                    None if !keep && i + 1 == n => std::mem::replace(run, Run::empty(run)),
+                    None => run.clone(),
                 };
-                if let Some(base) = base {
-                    taken.push(self.apply(ctx, base, step, pos, &stored));
-                }
+                taken.push(self.apply(ctx, base, step, pos, &stored));
             }
-            if keep {
-                if let Some(run) = owned {
-                    next.push(run);
-                }
-            }
-        }
+            keep
+        });
         for seed in ctx.seeds {
             outcomes.clear();
             if !reaches(ctx, seed, ty) {
@@ -998,15 +1007,14 @@ impl Partition {
                 }
             }
             if live {
-                next.push(run);
+                runs.push(run);
             }
         }
-        if next.len() > ctx.max_runs {
-            stats.dropped_runs += (next.len() - ctx.max_runs) as u64;
-            next.truncate(ctx.max_runs);
+        if runs.len() > ctx.max_runs {
+            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
+            runs.truncate(ctx.max_runs);
         }
-        // Keep the old vector's capacity for the next event.
-        self.runs = std::mem::replace(next, runs);
+        self.runs = runs;
         self.emit_batch(ctx, done, out, stats);
         // Keeping a few more events than needed changes no result (they
         // are events of S either way); `advance` prunes fully.
