@@ -199,7 +199,7 @@ const SNAPSHOT_VERSION: u32 = 1;
 /// engine.finish();
 /// let matches: Vec<_> = engine.drain_matches().collect();
 /// assert_eq!(matches.len(), 1);
-/// assert_eq!(matches[0].key, vec![("symbol".to_string(), Value::str("TCS"))]);
+/// assert_eq!(matches[0].key, vec![(std::sync::Arc::from("symbol"), Value::str("TCS"))]);
 /// ```
 pub struct Engine {
     program: Program,
@@ -212,7 +212,6 @@ pub struct Engine {
     stats: Stats,
     out: Vec<Match>,
     late: Vec<Event>,
-    key_names: Vec<Vec<String>>,
     seeds: Vec<Vec<crate::partition::Run>>,
     scratch: Scratch,
     /// Hashes partition keys for every pattern's index.
@@ -265,12 +264,6 @@ impl Engine {
     pub fn new(program: impl Into<Program>, config: Config) -> Engine {
         let program = program.into();
         let n = program.checked().patterns.len();
-        let key_names = program
-            .checked()
-            .patterns
-            .iter()
-            .map(|p| p.partition_by.iter().map(|k| k.name.clone()).collect())
-            .collect();
         Engine {
             config,
             watermark: EventTime::MIN,
@@ -287,7 +280,6 @@ impl Engine {
             seeds: (0..n)
                 .map(|i| crate::partition::seeds(program.nfa(PatternId::from_index(i))))
                 .collect(),
-            key_names,
             scratch: Scratch::default(),
             hasher: DefaultHashBuilder::default(),
             key_bufs: Vec::new(),
@@ -472,21 +464,19 @@ impl Engine {
     #[inline]
     fn ctx<'a>(
         program: &'a Program,
-        key_names: &'a [Vec<String>],
         seeds: &'a [Vec<crate::partition::Run>],
         pi: usize,
         max_runs: usize,
-    ) -> Ctx<'a> {
+    ) -> Option<Ctx<'a>> {
         let id = PatternId::from_index(pi);
-        Ctx {
-            seeds: &seeds[pi],
-            nfa: program.nfa(id),
+        Some(Ctx {
+            seeds: seeds.get(pi)?,
+            nfa: program.inner.nfas.get(pi)?,
             pattern: id,
-            name: &program.checked().patterns[pi].name,
             type_names: &program.inner.type_names,
-            key_names: &key_names[pi],
+            names: program.inner.names.get(pi)?,
             max_runs,
-        }
+        })
     }
 
     /// Time moved to `now` (`None`: end of input) for one pattern.
@@ -501,13 +491,14 @@ impl Engine {
                 return;
             }
         }
-        let ctx = Self::ctx(
+        let Some(ctx) = Self::ctx(
             &self.program,
-            &self.key_names,
             &self.seeds,
             pi,
             self.config.max_runs_per_partition,
-        );
+        ) else {
+            return;
+        };
         let Some(st) = self.states.get_mut(pi) else {
             return;
         };
@@ -575,7 +566,6 @@ impl Engine {
             states,
             stats,
             out,
-            key_names,
             seeds,
             scratch,
             hasher,
@@ -641,7 +631,10 @@ impl Engine {
                     slot
                 }
             };
-            let Some(Some(part)) = st.parts.get_mut(slot) else {
+            let (Some(Some(part)), Some(ctx)) = (
+                st.parts.get_mut(slot),
+                Self::ctx(program, seeds, pi, config.max_runs_per_partition),
+            ) else {
                 continue;
             };
             // The last pattern takes the event itself: one clone fewer.
@@ -653,7 +646,6 @@ impl Engine {
             let Some(ev) = ev else {
                 continue;
             };
-            let ctx = Self::ctx(program, key_names, seeds, pi, config.max_runs_per_partition);
             let mut step = StepStats::default();
             let before = part.load() as u64;
             let had_deadline = part.min_deadline();

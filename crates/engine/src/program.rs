@@ -1,6 +1,7 @@
 //! The compiled, immutable program shared by every engine and partition.
 
 use crate::eval::NativeFn;
+use crate::matches::MatchNames;
 use crate::nfa::{self, Nfa, NfaError};
 use crate::value::{Event, Value};
 use dalal_lang::typed::{FieldRef, PatternId, SlotId, TypeId, ValueType};
@@ -88,6 +89,8 @@ pub(crate) struct Inner {
     pub nfas: Vec<Nfa>,
     /// Per type id: the patterns that route it and the key shapes they use.
     pub dispatch: Vec<Dispatch>,
+    /// Per pattern: the names its matches carry.
+    pub names: Vec<MatchNames>,
 }
 
 /// How the `PARTITION BY` values of one event type are read for a pattern.
@@ -173,6 +176,7 @@ impl Program {
         let lookup = |name: &str| natives.get(name);
         let mut nfas = Vec::with_capacity(checked.patterns.len());
         let mut dispatch = vec![Dispatch::default(); type_count];
+        let mut names = Vec::with_capacity(checked.patterns.len());
         for (pi, p) in checked.patterns.iter().enumerate() {
             let nfa = nfa::compile(p, type_count, &lookup).map_err(|e| match e {
                 NfaError::TooManyAlternatives => CompileError::TooComplex {
@@ -181,6 +185,24 @@ impl Program {
                 },
                 NfaError::NoPositive => CompileError::NoPositive(p.name.clone()),
             })?;
+            names.push(MatchNames {
+                pattern: Arc::from(p.name.as_str()),
+                keys: p
+                    .partition_by
+                    .iter()
+                    .map(|k| Arc::from(k.name.as_str()))
+                    .collect(),
+                vars: nfa
+                    .var_names
+                    .iter()
+                    .map(|n| Arc::from(n.as_str()))
+                    .collect(),
+                emit: nfa
+                    .emit
+                    .iter()
+                    .map(|(n, _)| Arc::from(n.as_str()))
+                    .collect(),
+            });
             nfas.push(nfa);
             for (ri, t) in p.routed_types.iter().enumerate() {
                 if let Some(d) = dispatch.get_mut(t.index()) {
@@ -215,6 +237,7 @@ impl Program {
                 type_names,
                 nfas,
                 dispatch,
+                names,
             }),
         })
     }
