@@ -113,6 +113,10 @@ struct PatternState {
     /// one hasher, so an event's key is hashed once for every pattern.
     #[serde(skip)]
     index: HashTable<(u64, usize)>,
+    /// The key hash of each slot of `parts`, to remove it from `index`
+    /// without hashing the key again.
+    #[serde(skip)]
+    hashes: Vec<u64>,
     #[serde(skip)]
     free: Vec<usize>,
     /// (deadline, partition slot) of pending trailing-`NOT` matches.
@@ -126,6 +130,8 @@ struct PatternState {
 impl PatternState {
     fn rebuild(&mut self, hasher: &DefaultHashBuilder) {
         self.index.clear();
+        self.hashes.clear();
+        self.hashes.resize(self.parts.len(), 0);
         self.free.clear();
         self.deadlines.clear();
         self.live = 0;
@@ -134,6 +140,9 @@ impl PatternState {
                 Some(p) => {
                     let h = hasher.hash_one(&p.key);
                     self.index.insert_unique(h, (h, i), |e| e.0);
+                    if let Some(slot) = self.hashes.get_mut(i) {
+                        *slot = h;
+                    }
                     if let Some(d) = p.min_deadline() {
                         self.deadlines.push(Reverse((d, i)));
                     }
@@ -541,7 +550,10 @@ impl Engine {
                 st.deadlines.push(Reverse((d, slot)));
             }
             if part.is_idle() {
-                let h = self.hasher.hash_one(&part.key);
+                let h = match st.hashes.get(slot) {
+                    Some(h) => *h,
+                    None => self.hasher.hash_one(&part.key),
+                };
                 if let Ok(entry) = st.index.find_entry(h, |e| e.1 == slot) {
                     entry.remove();
                 }
@@ -611,7 +623,7 @@ impl Engine {
                     && parts
                         .get(slot)
                         .and_then(Option::as_ref)
-                        .is_some_and(|p| KeyRef(key).equivalent(&p.key))
+                        .is_some_and(|p| same_key(key, &p.key))
             });
             let slot = match found {
                 Some(&(_, s)) => s,
@@ -627,6 +639,10 @@ impl Engine {
                             st.parts.len() - 1
                         }
                     };
+                    if st.hashes.len() <= slot {
+                        st.hashes.resize(slot + 1, 0);
+                    }
+                    st.hashes[slot] = hash;
                     st.index.insert_unique(hash, (hash, slot), |e| e.0);
                     slot
                 }
@@ -734,6 +750,17 @@ impl Engine {
         engine.out = snap.out;
         engine.late = snap.late;
         Ok(engine)
+    }
+}
+
+/// `KeyRef(key).equivalent(stored)`, with the common one-string key
+/// compared in place: for two strings the key equality is string equality,
+/// and going through the generic comparison costs more than the compare.
+#[inline]
+fn same_key(key: &[Value], stored: &Key) -> bool {
+    match (key, &*stored.0) {
+        ([Value::Str(a)], [Value::Str(b)]) => a == b,
+        _ => KeyRef(key).equivalent(stored),
     }
 }
 
