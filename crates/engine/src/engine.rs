@@ -5,10 +5,11 @@ use crate::partition::{Ctx, Partition, Scratch, StepStats};
 use crate::program::Program;
 use crate::value::{Event, EventTime, Key, KeyRef, Value};
 use dalal_lang::typed::PatternId;
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, Equivalent, HashTable};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,8 +109,14 @@ pub struct Stats {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct PatternState {
     parts: Vec<Option<Partition>>,
+    /// `(hash of the key, slot in parts)`. The hash comes from the engine's
+    /// one hasher, so an event's key is hashed once for every pattern.
     #[serde(skip)]
-    index: HashMap<Key, usize>,
+    index: HashTable<(u64, usize)>,
+    /// The key hash of each slot of `parts`, to remove it from `index`
+    /// without hashing the key again.
+    #[serde(skip)]
+    hashes: Vec<u64>,
     #[serde(skip)]
     free: Vec<usize>,
     /// (deadline, partition slot) of pending trailing-`NOT` matches.
@@ -121,15 +128,21 @@ struct PatternState {
 }
 
 impl PatternState {
-    fn rebuild(&mut self) {
+    fn rebuild(&mut self, hasher: &DefaultHashBuilder) {
         self.index.clear();
+        self.hashes.clear();
+        self.hashes.resize(self.parts.len(), 0);
         self.free.clear();
         self.deadlines.clear();
         self.live = 0;
         for (i, p) in self.parts.iter().enumerate() {
             match p {
                 Some(p) => {
-                    self.index.insert(p.key.clone(), i);
+                    let h = hasher.hash_one(&p.key);
+                    self.index.insert_unique(h, (h, i), |e| e.0);
+                    if let Some(slot) = self.hashes.get_mut(i) {
+                        *slot = h;
+                    }
                     if let Some(d) = p.min_deadline() {
                         self.deadlines.push(Reverse((d, i)));
                     }
@@ -138,6 +151,24 @@ impl PatternState {
                 None => self.free.push(i),
             }
         }
+    }
+
+    /// The earliest watermark at which [`Engine::tick_pattern`] has work for
+    /// this pattern (a lower bound: the deadline heap may hold stale entries).
+    fn wake(&self, within: Option<i64>) -> i64 {
+        let due = self
+            .deadlines
+            .peek()
+            .map_or(i64::MAX, |Reverse((d, _))| d.saturating_add(1));
+        match within {
+            Some(_) => due.min(self.next_sweep),
+            None => due,
+        }
+    }
+
+    /// The earliest pending deadline (a lower bound, as for `wake`).
+    fn next_deadline(&self) -> i64 {
+        self.deadlines.peek().map_or(i64::MAX, |Reverse((d, _))| *d)
     }
 }
 
@@ -177,7 +208,7 @@ const SNAPSHOT_VERSION: u32 = 2;
 /// engine.finish();
 /// let matches: Vec<_> = engine.drain_matches().collect();
 /// assert_eq!(matches.len(), 1);
-/// assert_eq!(matches[0].key, vec![("symbol".to_string(), Value::str("TCS"))]);
+/// assert_eq!(matches[0].key, vec![(std::sync::Arc::from("symbol"), Value::str("TCS"))]);
 /// ```
 pub struct Engine {
     program: Program,
@@ -190,10 +221,21 @@ pub struct Engine {
     stats: Stats,
     out: Vec<Match>,
     late: Vec<Event>,
-    key_names: Vec<Vec<String>>,
     seeds: Vec<Vec<crate::partition::Run>>,
     scratch: Scratch,
-    key_buf: Vec<Value>,
+    /// Hashes partition keys for every pattern's index.
+    hasher: DefaultHashBuilder,
+    /// Per key shape of the event being released: its key values (when not
+    /// read in place) and hash.
+    key_bufs: Vec<Vec<Value>>,
+    key_hashes: Vec<u64>,
+    /// Sum of `PatternState::live` over all patterns.
+    live: u64,
+    /// Lower bound of every pattern's `PatternState::wake`: below it no
+    /// tick has work, so a push does not visit every pattern.
+    wake: i64,
+    /// Lower bound of every pattern's `PatternState::next_deadline`.
+    next_deadline: i64,
 }
 
 /// An event in the reorder heap (ordered only by the key beside it).
@@ -231,12 +273,6 @@ impl Engine {
     pub fn new(program: impl Into<Program>, config: Config) -> Engine {
         let program = program.into();
         let n = program.checked().patterns.len();
-        let key_names = program
-            .checked()
-            .patterns
-            .iter()
-            .map(|p| p.partition_by.iter().map(|k| k.name.clone()).collect())
-            .collect();
         Engine {
             config,
             watermark: EventTime::MIN,
@@ -253,9 +289,13 @@ impl Engine {
             seeds: (0..n)
                 .map(|i| crate::partition::seeds(program.nfa(PatternId::from_index(i))))
                 .collect(),
-            key_names,
             scratch: Scratch::default(),
-            key_buf: Vec::new(),
+            hasher: DefaultHashBuilder::default(),
+            key_bufs: Vec::new(),
+            key_hashes: Vec::new(),
+            live: 0,
+            wake: i64::MIN,
+            next_deadline: i64::MIN,
             program,
         }
     }
@@ -391,50 +431,67 @@ impl Engine {
     }
 
     fn tick_all(&mut self, now: Option<i64>) {
+        if now.is_some_and(|n| n < self.wake) {
+            return;
+        }
         for pi in 0..self.states.len() {
             self.tick_pattern(pi, now);
         }
+        self.recompute_wake();
+    }
+
+    /// Recomputes `wake` and `next_deadline` from every pattern.
+    fn recompute_wake(&mut self) {
+        let (mut wake, mut next) = (i64::MAX, i64::MAX);
+        for (pi, st) in self.states.iter().enumerate() {
+            let within = self.program.nfa(PatternId::from_index(pi)).within;
+            wake = wake.min(st.wake(within));
+            next = next.min(st.next_deadline());
+        }
+        self.wake = wake;
+        self.next_deadline = next;
     }
 
     /// Releases one event of S at time `ts`: first the matches whose
     /// trailing window closed before it, in every partition.
     fn release_due(&mut self, ts: i64, seq: u64, e: Event) {
-        for pi in 0..self.states.len() {
-            if self.states[pi]
-                .deadlines
-                .peek()
-                .is_some_and(|Reverse((d, _))| *d < ts)
-            {
-                self.tick_pattern(pi, Some(ts));
+        if self.next_deadline < ts {
+            for pi in 0..self.states.len() {
+                if self.states[pi]
+                    .deadlines
+                    .peek()
+                    .is_some_and(|Reverse((d, _))| *d < ts)
+                {
+                    self.tick_pattern(pi, Some(ts));
+                }
             }
+            self.recompute_wake();
         }
         self.release(seq, e);
     }
 
+    #[inline]
     fn ctx<'a>(
         program: &'a Program,
-        key_names: &'a [Vec<String>],
         seeds: &'a [Vec<crate::partition::Run>],
         pi: usize,
         max_runs: usize,
-    ) -> Ctx<'a> {
+    ) -> Option<Ctx<'a>> {
         let id = PatternId::from_index(pi);
-        Ctx {
-            seeds: &seeds[pi],
-            nfa: program.nfa(id),
+        Some(Ctx {
+            seeds: seeds.get(pi)?,
+            nfa: program.inner.nfas.get(pi)?,
             pattern: id,
-            name: &program.checked().patterns[pi].name,
             type_names: &program.inner.type_names,
-            key_names: &key_names[pi],
+            names: program.inner.names.get(pi)?,
             max_runs,
-        }
+        })
     }
 
     /// Time moved to `now` (`None`: end of input) for one pattern.
     fn tick_pattern(&mut self, pi: usize, now: Option<i64>) {
-        // Called for every pattern on every event: leave at once when no
-        // deadline is due and no sweep either (the common case), so a push
-        // does not cost O(patterns) context building and peak updates.
+        // Leave at once when no deadline is due and no sweep either (the
+        // common case), before building a context.
         if let (Some(n), Some(st)) = (now, self.states.get(pi)) {
             let due = st.deadlines.peek().is_some_and(|Reverse((d, _))| *d < n);
             let within = self.program.nfa(PatternId::from_index(pi)).within;
@@ -443,14 +500,17 @@ impl Engine {
                 return;
             }
         }
-        let ctx = Self::ctx(
+        let Some(ctx) = Self::ctx(
             &self.program,
-            &self.key_names,
             &self.seeds,
             pi,
             self.config.max_runs_per_partition,
-        );
-        let st = &mut self.states[pi];
+        ) else {
+            return;
+        };
+        let Some(st) = self.states.get_mut(pi) else {
+            return;
+        };
         let mut stats = StepStats::default();
         let mut touched = Vec::new();
         while let Some(Reverse((d, slot))) = st.deadlines.peek().copied() {
@@ -471,10 +531,12 @@ impl Engine {
             (Some(_), None) => false,
         };
         if sweep {
-            touched = (0..st.parts.len()).collect();
+            touched.clear();
+            touched.extend(0..st.parts.len());
+        } else {
+            touched.sort_unstable();
+            touched.dedup();
         }
-        touched.sort_unstable();
-        touched.dedup();
         for slot in touched {
             let Some(Some(part)) = st.parts.get_mut(slot) else {
                 continue;
@@ -483,11 +545,18 @@ impl Engine {
             part.advance(&ctx, now, &mut self.out, &mut stats);
             let after = part.load() as u64;
             st.live = (st.live + after).saturating_sub(before);
+            self.live = (self.live + after).saturating_sub(before);
             if let Some(d) = part.min_deadline() {
                 st.deadlines.push(Reverse((d, slot)));
             }
             if part.is_idle() {
-                st.index.remove(&part.key);
+                let h = match st.hashes.get(slot) {
+                    Some(h) => *h,
+                    None => self.hasher.hash_one(&part.key),
+                };
+                if let Ok(entry) = st.index.find_entry(h, |e| e.1 == slot) {
+                    entry.remove();
+                }
                 st.parts[slot] = None;
                 st.free.push(slot);
             }
@@ -498,38 +567,68 @@ impl Engine {
     }
 
     fn update_peak(&mut self) {
-        let live: u64 = self.states.iter().map(|p| p.live).sum();
-        self.stats.peak_runs = self.stats.peak_runs.max(live);
+        self.stats.peak_runs = self.stats.peak_runs.max(self.live);
     }
 
     /// An event of S: route it to every pattern that uses its type.
     fn release(&mut self, seq: u64, event: Event) {
-        let program = self.program.clone();
-        let routes: &[(PatternId, usize)] = program
-            .inner
-            .routes
-            .get(event.ty.index())
-            .map_or(&[], |r| &r[..]);
-        if routes.is_empty() {
+        let Engine {
+            program,
+            config,
+            states,
+            stats,
+            out,
+            seeds,
+            scratch,
+            hasher,
+            key_bufs,
+            key_hashes,
+            live,
+            wake,
+            next_deadline,
+            ..
+        } = self;
+        let Some(dispatch) = program.inner.dispatch.get(event.ty.index()) else {
+            return;
+        };
+        if dispatch.routes.is_empty() {
             return;
         }
-        self.stats.routed += 1;
-        for &(pid, ri) in routes {
-            let pi = pid.index();
-            program.key_into(pi, ri, &event, &mut self.key_buf);
-            let ctx = Self::ctx(
-                &program,
-                &self.key_names,
-                &self.seeds,
-                pi,
-                self.config.max_runs_per_partition,
-            );
-            let st = &mut self.states[pi];
-            let slot = match st.index.get(&KeyRef(&self.key_buf)) {
-                Some(s) => *s,
+        stats.routed += 1;
+        if key_bufs.len() < dispatch.shapes.len() {
+            key_bufs.resize_with(dispatch.shapes.len(), Vec::new);
+        }
+        key_hashes.clear();
+        for (shape, buf) in dispatch.shapes.iter().zip(key_bufs.iter_mut()) {
+            program.fill_key(shape, &event, buf);
+            let key = Program::key_slice(shape, &event, buf);
+            key_hashes.push(hasher.hash_one(KeyRef(key)));
+        }
+        let last = dispatch.routes.len() - 1;
+        let mut event = Some(event);
+        for (i, &(pi, si)) in dispatch.routes.iter().enumerate() {
+            let (Some(ev), Some(shape), Some(buf), Some(&hash), Some(st)) = (
+                event.as_ref(),
+                dispatch.shapes.get(si),
+                key_bufs.get(si),
+                key_hashes.get(si),
+                states.get_mut(pi),
+            ) else {
+                continue;
+            };
+            let key = Program::key_slice(shape, ev, buf);
+            let parts = &st.parts;
+            let found = st.index.find(hash, |&(h, slot)| {
+                h == hash
+                    && parts
+                        .get(slot)
+                        .and_then(Option::as_ref)
+                        .is_some_and(|p| same_key(key, &p.key))
+            });
+            let slot = match found {
+                Some(&(_, s)) => s,
                 None => {
-                    let key = Key(self.key_buf.as_slice().into());
-                    let part = Partition::new(key.clone());
+                    let part = Partition::new(Key(key.into()));
                     let slot = match st.free.pop() {
                         Some(s) => {
                             st.parts[s] = Some(part);
@@ -540,34 +639,48 @@ impl Engine {
                             st.parts.len() - 1
                         }
                     };
-                    st.index.insert(key, slot);
+                    if st.hashes.len() <= slot {
+                        st.hashes.resize(slot + 1, 0);
+                    }
+                    st.hashes[slot] = hash;
+                    st.index.insert_unique(hash, (hash, slot), |e| e.0);
                     slot
                 }
             };
-            let Some(Some(part)) = st.parts.get_mut(slot) else {
+            let (Some(Some(part)), Some(ctx)) = (
+                st.parts.get_mut(slot),
+                Self::ctx(program, seeds, pi, config.max_runs_per_partition),
+            ) else {
                 continue;
             };
-            let mut stats = StepStats::default();
+            // The last pattern takes the event itself: one clone fewer.
+            let ev = if i == last {
+                event.take()
+            } else {
+                event.clone()
+            };
+            let Some(ev) = ev else {
+                continue;
+            };
+            let mut step = StepStats::default();
             let before = part.load() as u64;
             let had_deadline = part.min_deadline();
-            part.on_event(
-                &ctx,
-                seq,
-                event.clone(),
-                &mut self.out,
-                &mut stats,
-                &mut self.scratch,
-            );
+            part.on_event(&ctx, seq, ev, out, &mut step, scratch);
             let after = part.load() as u64;
             st.live = (st.live + after).saturating_sub(before);
+            *live = (*live + after).saturating_sub(before);
             let d = part.min_deadline();
             if d.is_some() && d != had_deadline {
                 if let Some(d) = d {
                     st.deadlines.push(Reverse((d, slot)));
+                    *next_deadline = (*next_deadline).min(d);
+                    *wake = (*wake).min(d.saturating_add(1));
                 }
             }
-            self.stats.matches[pi] += stats.matches;
-            self.stats.dropped_runs += stats.dropped_runs;
+            if let Some(m) = stats.matches.get_mut(pi) {
+                *m += step.matches;
+            }
+            stats.dropped_runs += step.dropped_runs;
         }
         self.update_peak();
     }
@@ -628,13 +741,26 @@ impl Engine {
             .collect();
         engine.states = snap.states;
         for st in &mut engine.states {
-            st.rebuild();
+            st.rebuild(&engine.hasher);
         }
+        engine.live = engine.states.iter().map(|st| st.live).sum();
+        engine.recompute_wake();
         engine.stats = snap.stats;
         engine.stats.matches.resize(names.len(), 0);
         engine.out = snap.out;
         engine.late = snap.late;
         Ok(engine)
+    }
+}
+
+/// `KeyRef(key).equivalent(stored)`, with the common one-string key
+/// compared in place: for two strings the key equality is string equality,
+/// and going through the generic comparison costs more than the compare.
+#[inline]
+fn same_key(key: &[Value], stored: &Key) -> bool {
+    match (key, &*stored.0) {
+        ([Value::Str(a)], [Value::Str(b)]) => a == b,
+        _ => KeyRef(key).equivalent(stored),
     }
 }
 

@@ -2,7 +2,7 @@
 //! and the step function that feeds it one event of the ordered stream S.
 
 use crate::eval::{Env, Summary, holds};
-use crate::matches::{Binding, BoundEvent, Match};
+use crate::matches::{Binding, BoundEvent, Match, MatchNames};
 use crate::nfa::{EpsKind, Nfa, StateId};
 use crate::value::{Event, EventTime, Key, Value};
 use dalal_lang::ast::{AfterMatch, Strategy};
@@ -201,9 +201,9 @@ pub(crate) struct Partition {
 pub(crate) struct Ctx<'a> {
     pub nfa: &'a Nfa,
     pub pattern: PatternId,
-    pub name: &'a str,
     pub type_names: &'a [Arc<str>],
-    pub key_names: &'a [String],
+    /// Names for [`Partition::to_match`] (shared, not copied, per match).
+    pub names: &'a MatchNames,
     pub max_runs: usize,
     /// One empty run per alternative, at its start state.
     pub seeds: &'a [Run],
@@ -1145,13 +1145,21 @@ impl Partition {
 
     fn to_match(&self, ctx: &Ctx, run: &Run) -> Match {
         let nfa = ctx.nfa;
-        let view = self.view(ctx, run, None);
-        let fields = nfa
-            .emit
-            .iter()
-            .map(|(n, e)| (n.clone(), crate::eval::eval(e, &view)))
-            .collect();
-        let mut events = Vec::new();
+        let names = ctx.names;
+        let fields = if nfa.emit.is_empty() {
+            Vec::new()
+        } else {
+            let view = self.view(ctx, run, None);
+            nfa.emit
+                .iter()
+                .enumerate()
+                .map(|(i, (_, e))| {
+                    let name = names.emit.get(i).cloned().unwrap_or_default();
+                    (name, crate::eval::eval(e, &view))
+                })
+                .collect()
+        };
+        let mut events = Vec::with_capacity(nfa.var_kinds.len());
         for (i, kind) in nfa.var_kinds.iter().enumerate() {
             if *kind == VarKind::Negated {
                 continue;
@@ -1166,24 +1174,36 @@ impl Partition {
                         .collect(),
                 ),
             };
-            events.push((nfa.var_names[i].clone(), b));
+            events.push((names.vars.get(i).cloned().unwrap_or_default(), b));
         }
-        let positions = self.positions(run);
-        let ts_of = |p: Option<&Pos>| {
-            p.and_then(|p| self.get(*p))
+        // The first and last bound positions, without sorting them all.
+        let (mut lo, mut hi): (Option<Pos>, Option<Pos>) = (None, None);
+        let mut see = |p: Pos| {
+            lo = Some(lo.map_or(p, |l| l.min(p)));
+            hi = Some(hi.map_or(p, |h| h.max(p)));
+        };
+        for b in &run.binds {
+            match *b {
+                Bind::One(p) => see(p),
+                b @ Bind::Many { .. } => self.positions_of(b).iter().copied().for_each(&mut see),
+                Bind::Unbound => {}
+            }
+        }
+        let ts_of = |p: Option<Pos>| {
+            p.and_then(|p| self.get(p))
                 .map_or(EventTime::MIN, |e| e.event.ts)
         };
         Match {
-            pattern: ctx.name.to_string(),
+            pattern: names.pattern.clone(),
             pattern_id: ctx.pattern,
-            key: ctx
-                .key_names
+            key: names
+                .keys
                 .iter()
                 .cloned()
                 .zip(self.key.0.iter().cloned())
                 .collect(),
-            start: ts_of(positions.first()),
-            end: ts_of(positions.last()),
+            start: ts_of(lo),
+            end: ts_of(hi),
             fields,
             events,
         }
@@ -1274,9 +1294,8 @@ mod tests {
         let ctx = Ctx {
             nfa,
             pattern: id,
-            name: "p",
             type_names: &program.inner.type_names,
-            key_names: &[],
+            names: &program.inner.names[0],
             max_runs: 100_000,
             seeds: &seeds,
         };

@@ -1,9 +1,10 @@
 //! The compiled, immutable program shared by every engine and partition.
 
 use crate::eval::NativeFn;
+use crate::matches::MatchNames;
 use crate::nfa::{self, Nfa, NfaError};
 use crate::value::{Event, Value};
-use dalal_lang::typed::{FieldRef, PatternId, TypeId, ValueType};
+use dalal_lang::typed::{FieldRef, PatternId, SlotId, TypeId, ValueType};
 use dalal_lang::{NativeSig, Sources};
 use std::sync::Arc;
 
@@ -86,9 +87,30 @@ pub(crate) struct Inner {
     pub checked: dalal_lang::Program,
     pub type_names: Vec<Arc<str>>,
     pub nfas: Vec<Nfa>,
-    /// Per type id: the patterns that route it, with the type's index in
-    /// that pattern's `routed_types` (for partition keys).
-    pub routes: Vec<Vec<(PatternId, usize)>>,
+    /// Per type id: the patterns that route it and the key shapes they use.
+    pub dispatch: Vec<Dispatch>,
+    /// Per pattern: the names its matches carry.
+    pub names: Vec<MatchNames>,
+}
+
+/// How the `PARTITION BY` values of one event type are read for a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// One declared field: the key is that field's value, read in place.
+    Slot(SlotId),
+    /// Anything else (no key, several fields, `ts`, `type`): per key field,
+    /// where its value comes from (`None`: NULL).
+    Fields(Vec<Option<FieldRef>>),
+}
+
+/// The routing of one event type.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Dispatch {
+    /// `(pattern index, index into shapes)`, in pattern order.
+    pub routes: Vec<(usize, usize)>,
+    /// The distinct key shapes of `routes`: patterns partitioned the same
+    /// way share one, so an event's key is hashed once for all of them.
+    pub shapes: Vec<Shape>,
 }
 
 /// A compiled program: event types and the NFA of every pattern.
@@ -153,7 +175,8 @@ impl Program {
         let type_count = checked.types.len();
         let lookup = |name: &str| natives.get(name);
         let mut nfas = Vec::with_capacity(checked.patterns.len());
-        let mut routes = vec![Vec::new(); type_count];
+        let mut dispatch = vec![Dispatch::default(); type_count];
+        let mut names = Vec::with_capacity(checked.patterns.len());
         for (pi, p) in checked.patterns.iter().enumerate() {
             let nfa = nfa::compile(p, type_count, &lookup).map_err(|e| match e {
                 NfaError::TooManyAlternatives => CompileError::TooComplex {
@@ -162,10 +185,44 @@ impl Program {
                 },
                 NfaError::NoPositive => CompileError::NoPositive(p.name.clone()),
             })?;
+            names.push(MatchNames {
+                pattern: Arc::from(p.name.as_str()),
+                keys: p
+                    .partition_by
+                    .iter()
+                    .map(|k| Arc::from(k.name.as_str()))
+                    .collect(),
+                vars: nfa
+                    .var_names
+                    .iter()
+                    .map(|n| Arc::from(n.as_str()))
+                    .collect(),
+                emit: nfa
+                    .emit
+                    .iter()
+                    .map(|(n, _)| Arc::from(n.as_str()))
+                    .collect(),
+            });
             nfas.push(nfa);
             for (ri, t) in p.routed_types.iter().enumerate() {
-                if let Some(r) = routes.get_mut(t.index()) {
-                    r.push((PatternId::from_index(pi), ri));
+                if let Some(d) = dispatch.get_mut(t.index()) {
+                    let fields: Vec<Option<FieldRef>> = p
+                        .partition_by
+                        .iter()
+                        .map(|k| k.fields.get(ri).copied())
+                        .collect();
+                    let shape = match fields[..] {
+                        [Some(FieldRef::Slot(s))] => Shape::Slot(s),
+                        _ => Shape::Fields(fields),
+                    };
+                    let si = match d.shapes.iter().position(|x| *x == shape) {
+                        Some(i) => i,
+                        None => {
+                            d.shapes.push(shape);
+                            d.shapes.len() - 1
+                        }
+                    };
+                    d.routes.push((pi, si));
                 }
             }
         }
@@ -179,7 +236,8 @@ impl Program {
                 checked,
                 type_names,
                 nfas,
-                routes,
+                dispatch,
+                names,
             }),
         })
     }
@@ -244,12 +302,47 @@ impl Program {
         let Some(pat) = self.inner.checked.patterns.get(pi) else {
             return;
         };
-        out.extend(pat.partition_by.iter().map(|k| match k.fields.get(ri) {
+        out.extend(
+            pat.partition_by
+                .iter()
+                .map(|k| self.key_field(k.fields.get(ri).copied(), event)),
+        );
+    }
+
+    /// One key value of `event`: the field `f` refers to (NULL for `None`).
+    fn key_field(&self, f: Option<FieldRef>, event: &Event) -> Value {
+        match f {
             Some(FieldRef::Slot(s)) => event.fields.get(s.index()).cloned().unwrap_or(Value::Null),
             Some(FieldRef::Ts) => Value::Timestamp(event.ts),
             Some(FieldRef::Type) => self.type_name(event.ty).map_or(Value::Null, Value::str),
             None => Value::Null,
-        }));
+        }
+    }
+
+    /// Prepares `buf` for [`Program::key_slice`]: the key values of `event`
+    /// for `shape`, unless the key can be read from the event in place.
+    pub(crate) fn fill_key(&self, shape: &Shape, event: &Event, buf: &mut Vec<Value>) {
+        buf.clear();
+        match shape {
+            Shape::Slot(s) => {
+                if event.fields.get(s.index()).is_none() {
+                    buf.push(Value::Null);
+                }
+            }
+            Shape::Fields(fields) => buf.extend(fields.iter().map(|f| self.key_field(*f, event))),
+        }
+    }
+
+    /// The key of `event` for `shape`: borrowed from the event for a
+    /// one-field key, else `buf` as [`Program::fill_key`] left it.
+    pub(crate) fn key_slice<'a>(shape: &Shape, event: &'a Event, buf: &'a [Value]) -> &'a [Value] {
+        match shape {
+            Shape::Slot(s) => event
+                .fields
+                .get(s.index())
+                .map_or(buf, std::slice::from_ref),
+            Shape::Fields(_) => buf,
+        }
     }
 
     pub(crate) fn nfa(&self, id: PatternId) -> &Nfa {

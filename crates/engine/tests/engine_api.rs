@@ -34,7 +34,7 @@ type Seqs = Vec<(String, Vec<u64>)>;
 fn seqs(m: &Match) -> Seqs {
     m.events
         .iter()
-        .map(|(n, b)| (n.clone(), b.seqs()))
+        .map(|(n, b)| (n.to_string(), b.seqs()))
         .collect()
 }
 
@@ -401,7 +401,7 @@ fn trailing_not_completes_after_completions_at_the_window_end() {
     engine.finish();
     let got: Vec<(String, Seqs)> = engine
         .drain_matches()
-        .map(|m| (m.pattern.clone(), seqs(&m)))
+        .map(|m| (m.pattern.to_string(), seqs(&m)))
         .collect();
     let with_d = vec![("a".to_string(), vec![0]), ("d".to_string(), vec![1])];
     let without_d = vec![("a".to_string(), vec![0]), ("d".to_string(), vec![])];

@@ -3,6 +3,7 @@
 
 use dalal::{Binding, BoundEvent, Event, Match, Program, Value};
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// Where matches are written. Writers buffer; [`MatchWriter::flush`] is
 /// called after each batch of matches so a terminal sees them promptly.
@@ -178,7 +179,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
-fn write_pairs(out: &mut Vec<u8>, pairs: &[(String, Value)]) {
+fn write_pairs(out: &mut Vec<u8>, pairs: &[(Arc<str>, Value)]) {
     out.push(b'{');
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -297,7 +298,7 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 impl MatchWriter for CsvWriter {
     fn write_match(&mut self, m: &Match) -> io::Result<()> {
-        self.csv.write_field(&m.pattern).map_err(csv_io)?;
+        self.csv.write_field(m.pattern.as_bytes()).map_err(csv_io)?;
         self.cell.clear();
         write_pairs(&mut self.cell, &m.key);
         self.csv.write_field(&self.cell).map_err(csv_io)?;
@@ -371,7 +372,7 @@ fn print_row(out: &mut impl Write, widths: &[usize; 4], row: &[String; 5]) -> io
     writeln!(out, "{}", row[4])
 }
 
-fn pairs_text(pairs: &[(String, Value)]) -> String {
+fn pairs_text(pairs: &[(Arc<str>, Value)]) -> String {
     let mut s = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -397,7 +398,7 @@ fn pairs_text(pairs: &[(String, Value)]) -> String {
 impl MatchWriter for TableWriter {
     fn write_match(&mut self, m: &Match) -> io::Result<()> {
         self.rows.push([
-            m.pattern.clone(),
+            m.pattern.to_string(),
             pairs_text(&m.key),
             m.start.to_string(),
             m.end.to_string(),
@@ -491,25 +492,22 @@ mod tests {
             .unwrap(),
         };
         Match {
-            pattern: "up".to_string(),
+            pattern: "up".into(),
             pattern_id: PatternId::from_index(0),
-            key: vec![("symbol".to_string(), Value::str("TCS"))],
+            key: vec![("symbol".into(), Value::str("TCS"))],
             start: EventTime::from_millis(1_704_186_900_000),
             end: EventTime::from_nanos(1_704_186_960_000_000_001),
             fields: vec![
-                ("gain".to_string(), Value::Float(1.5)),
-                ("lag".to_string(), Value::Duration(60_000_000_000)),
-                ("frac".to_string(), Value::Duration(1_500_000)),
-                ("note".to_string(), Value::str("a \"q\"")),
-                ("none".to_string(), Value::Null),
+                ("gain".into(), Value::Float(1.5)),
+                ("lag".into(), Value::Duration(60_000_000_000)),
+                ("frac".into(), Value::Duration(1_500_000)),
+                ("note".into(), Value::str("a \"q\"")),
+                ("none".into(), Value::Null),
             ],
             events: vec![
-                ("a".to_string(), Binding::One(ev(1_704_186_900_000, 10.0))),
-                (
-                    "b".to_string(),
-                    Binding::Many(vec![ev(1_704_186_960_000, 11.5)]),
-                ),
-                ("c".to_string(), Binding::None),
+                ("a".into(), Binding::One(ev(1_704_186_900_000, 10.0))),
+                ("b".into(), Binding::Many(vec![ev(1_704_186_960_000, 11.5)])),
+                ("c".into(), Binding::None),
             ],
         }
     }

@@ -142,7 +142,7 @@ pub(crate) fn horizon(program: &Program) -> i64 {
 }
 
 /// `{"symbol":"TCS"}`: the partition key as a JSON object (the record key).
-pub(crate) fn key_json(key: &[(String, Value)]) -> Vec<u8> {
+pub(crate) fn key_json(key: &[(std::sync::Arc<str>, Value)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
     out.push(b'{');
     for (i, (k, v)) in key.iter().enumerate() {
