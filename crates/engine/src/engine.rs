@@ -105,6 +105,9 @@ pub struct Stats {
     pub buffered: u64,
 }
 
+/// Idle partitions a pattern keeps for reuse (see `PatternState::spare`).
+const SPARE_PARTITIONS: usize = 64;
+
 /// The state of one pattern: its partitions.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct PatternState {
@@ -119,6 +122,11 @@ struct PatternState {
     hashes: Vec<u64>,
     #[serde(skip)]
     free: Vec<usize>,
+    /// Idle partitions kept for reuse: a key that goes idle and comes back
+    /// (most keys, between bursts) gets a partition whose buffers are
+    /// already allocated instead of a new one. At most [`SPARE_PARTITIONS`].
+    #[serde(skip)]
+    spare: Vec<Partition>,
     /// (deadline, partition slot) of pending trailing-`NOT` matches.
     #[serde(skip)]
     deadlines: BinaryHeap<Reverse<(i64, usize)>>,
@@ -557,7 +565,11 @@ impl Engine {
                 if let Ok(entry) = st.index.find_entry(h, |e| e.1 == slot) {
                     entry.remove();
                 }
-                st.parts[slot] = None;
+                if let Some(p) = st.parts[slot].take() {
+                    if st.spare.len() < SPARE_PARTITIONS {
+                        st.spare.push(p);
+                    }
+                }
                 st.free.push(slot);
             }
         }
@@ -628,7 +640,13 @@ impl Engine {
             let slot = match found {
                 Some(&(_, s)) => s,
                 None => {
-                    let part = Partition::new(Key(key.into()));
+                    let part = match st.spare.pop() {
+                        Some(mut p) => {
+                            p.reset(Key(key.into()));
+                            p
+                        }
+                        None => Partition::new(Key(key.into())),
+                    };
                     let slot = match st.free.pop() {
                         Some(s) => {
                             st.parts[s] = Some(part);

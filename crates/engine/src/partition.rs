@@ -457,6 +457,24 @@ impl Partition {
         }
     }
 
+    /// Makes an idle partition a new one for `key` (as [`Partition::new`]
+    /// makes it), keeping its buffers' capacity up to a bound.
+    pub(crate) fn reset(&mut self, key: Key) {
+        const KEEP: usize = 1024;
+        self.key = key;
+        self.buf.clear();
+        self.buf.shrink_to(KEEP);
+        self.base = 0;
+        self.runs.clear();
+        self.runs.shrink_to(KEEP);
+        self.pending.clear();
+        self.now = i64::MIN;
+        self.lists.clear();
+        self.lists.shrink_to(KEEP);
+        self.lists_live = 0;
+        self.pruned_len = 0;
+    }
+
     /// Element `i` (from 0) of what `b` binds.
     fn elem(&self, b: Bind, i: usize) -> Option<Pos> {
         match b {
