@@ -5,6 +5,7 @@ Run from the repository root:
 
     benches/harness.sh                      # 2M events, 100 and 5,000 symbols, 3 rounds
     benches/harness.sh --events 2000000,20000000 --rounds 3 --write-doc
+    benches/harness.sh --events 200000 --peers-only   # only the peer comparison
 
 For each stream (made once with `dalal gen`, kept in the scratch folder) it
 times, in the same run and alternating round by round:
@@ -17,9 +18,24 @@ times, in the same run and alternating round by round:
   dalal-t2  the same with --threads 2
 
 recording wall time, events/s, peak RSS (`/usr/bin/time -v`) and match count;
-then the real-data query on ../shared/data/core/stock_data.csv. Peer engines
-(Varpulis, Siddhi, Flink) are reported as skipped with the reason when they
-are not installed in the scratch folder.
+then the real-data query on ../shared/data/core/stock_data.csv.
+
+Then the peer comparison, on the streams of the smallest --events (or
+--peer-events): dalal on benches/peers/seq2.pattern and each peer engine on
+its equivalent of that pattern (texts next to it), alternating round by round:
+
+  varpulis  crates.io varpulis-runtime / varpulis-sase 0.11 in a small bench
+            binary (benches/peers/varpulis, copied to the scratch folder and
+            built there with cargo, never a member of this workspace)
+  siddhi    Siddhi 5.1.7, the jars of the PyPI wheel pysiddhi, driven by
+            benches/peers/siddhi/SiddhiBench.java (Java 17)
+  flink     Flink MATCH_RECOGNIZE, the jars of the PyPI wheel
+            apache-flink-libraries (the jar half of apache-flink), driven by
+            benches/peers/flink/FlinkBench.java on a local mini-cluster
+
+A peer that cannot be installed (no network, no JDK, a failed build) is
+reported as skipped with the reason; one that runs past --peer-timeout is
+killed and reported as timed out.
 
 Everything it installs or generates goes to the scratch folder
 (`$DALAL_BENCH_DIR`, default /tmp/dalal-bench), never into the repository.
@@ -67,26 +83,40 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def timed(cmd, stdout_path=None):
-    """Runs cmd under /usr/bin/time -v; returns (wall s, peak RSS KiB, rc)."""
+TIMEOUT_RC = -999
+
+
+def timed(cmd, stdout_path=None, timeout=None):
+    """Runs cmd under /usr/bin/time -v; returns (wall s, peak RSS KiB, rc).
+
+    With stdout_path, the command's standard output and error go to that file.
+    After `timeout` seconds the command's process group is killed and rc is
+    TIMEOUT_RC."""
     tfile = os.path.join(SCRATCH, "time.txt")
+    if os.path.exists(tfile):
+        os.remove(tfile)
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    err = subprocess.STDOUT if stdout_path else subprocess.DEVNULL
+    full = [TIME, "-v", "-o", tfile] + cmd if TIME else cmd
     try:
-        if TIME:
-            t0 = time.monotonic()
-            rc = subprocess.run([TIME, "-v", "-o", tfile] + cmd, stdout=out,
-                                stderr=subprocess.DEVNULL).returncode
-            wall = time.monotonic() - t0
-            rss = 0
+        t0 = time.monotonic()
+        proc = subprocess.Popen(full, stdout=out, stderr=err, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # The group holds time(1) and the engine (a JVM's own threads too).
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            rc = TIMEOUT_RC
+        wall = time.monotonic() - t0
+        rss = 0
+        if TIME and os.path.exists(tfile):
             with open(tfile) as f:
                 for line in f:
                     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", line)
                     if m:
                         rss = int(m.group(1))
-            return wall, rss, rc
-        t0 = time.monotonic()
-        rc = subprocess.run(cmd, stdout=out, stderr=subprocess.DEVNULL).returncode
-        return time.monotonic() - t0, 0, rc
+        return wall, rss, rc
     finally:
         if stdout_path:
             out.close()
@@ -121,19 +151,257 @@ def decls():
     return "\n".join(m.group(0) for m in re.finditer(r"EVENT\b[^;]*;", text))
 
 
-def peers():
-    lines = []
-    varpulis = os.path.join(SCRATCH, "peers", "varpulis", "target", "release", "varpulis-bench")
-    if os.path.exists(varpulis):
-        lines.append("Varpulis: binary found but no driver is wired into this harness yet: skipped")
-    else:
-        lines.append("Varpulis (varpulis-runtime 0.11): skipped: not installed in "
-                     f"{SCRATCH}/peers/varpulis (no driver written yet)")
-    java = shutil.which("java")
-    lines.append("Siddhi 5.1.7 (pysiddhi jars, Java 17): skipped: "
-                 + ("no driver written yet" if java else "no java on PATH"))
-    lines.append("Flink MATCH_RECOGNIZE (apache-flink): skipped: not installed "
-                 "(needs a JVM and ~1 GB of wheels; no driver written yet)")
+class Skip(Exception):
+    """A peer that cannot be installed or run here; the message says why."""
+
+
+PEERS_DIR = os.path.join(ROOT, "benches", "peers")
+PEER_PATTERN = os.path.join(PEERS_DIR, "seq2.pattern")
+# Versions: Siddhi 5.1.7 ships as the jars of the PyPI wheel pysiddhi 5.1.0
+# (the last release); Flink's jars are the wheel apache-flink-libraries, the
+# jar half of apache-flink (the other half is the Python API, not needed for a
+# Java driver, and pins apache-beam, pandas and pyarrow).
+PYSIDDHI = "pysiddhi==5.1.0"
+FLINK_LIBS = "apache-flink-libraries==2.3.0"
+# Java 17 closes the JDK's internals that Flink's serializers reflect on.
+JAVA_OPENS = [f"--add-opens=java.base/{p}=ALL-UNNAMED"
+              for p in ("java.lang", "java.util", "java.lang.reflect", "java.io", "java.nio",
+                        "java.net", "java.text", "java.time", "java.util.concurrent",
+                        "java.util.concurrent.atomic", "sun.nio.ch")]
+
+
+def pip_download(spec, dest):
+    """Downloads one wheel (no dependencies) into dest; returns its path."""
+    os.makedirs(dest, exist_ok=True)
+    name = spec.split("==")[0].replace("-", "_").lower()
+    have = [f for f in os.listdir(dest) if f.lower().startswith(name) and f.endswith(".whl")]
+    if not have:
+        log(f"pip download {spec} -> {dest}")
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                            "-d", dest, spec], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise Skip(f"`pip download {spec}` failed: "
+                       + r.stdout.decode(errors="replace").strip().splitlines()[-1][:200])
+        have = [f for f in os.listdir(dest)
+                if f.lower().startswith(name) and f.endswith(".whl")]
+    if not have:
+        raise Skip(f"`pip download {spec}` left no wheel in {dest}")
+    return os.path.join(dest, sorted(have)[-1])
+
+
+def unzip_jars(wheel, dest, prefix):
+    """Extracts the jars under `prefix` of a wheel (a zip); returns their paths."""
+    import zipfile
+    os.makedirs(dest, exist_ok=True)
+    jars = []
+    try:
+        z = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise Skip(f"cannot open {wheel}: {e}")
+    with z:
+        for n in z.namelist():
+            if n.startswith(prefix) and n.endswith(".jar"):
+                out = os.path.join(dest, os.path.basename(n))
+                if not os.path.exists(out):
+                    with z.open(n) as src, open(out, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                jars.append(out)
+    return sorted(jars)
+
+
+def javac(source, classpath, build):
+    """Compiles one driver class when its .class is missing or older."""
+    for tool in ("java", "javac"):
+        if not shutil.which(tool):
+            raise Skip(f"no `{tool}` on PATH (needs a JDK 17)")
+    os.makedirs(build, exist_ok=True)
+    cls = os.path.join(build, os.path.basename(source).replace(".java", ".class"))
+    if not os.path.exists(cls) or os.path.getmtime(cls) < os.path.getmtime(source):
+        r = subprocess.run(["javac", "-nowarn", "-proc:none", "-d", build, "-cp", classpath,
+                            source], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise Skip("javac failed: " + r.stdout.decode(errors="replace")[-300:])
+
+
+def setup_siddhi():
+    dest = os.path.join(SCRATCH, "peers", "siddhi")
+    wheel = pip_download(PYSIDDHI, dest)
+    jars = unzip_jars(wheel, os.path.join(dest, "lib"), "__PySiddhiProxy/target/lib/")
+    if not any(os.path.basename(j) == "siddhi-core-5.1.7.jar" for j in jars):
+        raise Skip(f"{os.path.basename(wheel)} holds no siddhi-core-5.1.7.jar")
+    build = os.path.join(dest, "build")
+    cp = ":".join(jars + [build])
+    javac(os.path.join(PEERS_DIR, "siddhi", "SiddhiBench.java"), cp, build)
+    app = os.path.join(PEERS_DIR, "seq2.siddhi")
+    return lambda csv: ["java", "-Xmx2g", "-cp", cp, "SiddhiBench", app, csv], app
+
+
+def setup_flink():
+    dest = os.path.join(SCRATCH, "peers", "flink")
+    wheel = pip_download(FLINK_LIBS, dest)
+    jars = unzip_jars(wheel, os.path.join(dest, "lib"), "pyflink/lib/")
+    if not any(os.path.basename(j).startswith("flink-cep-") for j in jars):
+        raise Skip(f"{os.path.basename(wheel)} holds no flink-cep jar (MATCH_RECOGNIZE)")
+    build = os.path.join(dest, "build")
+    cp = ":".join(jars + [build])
+    javac(os.path.join(PEERS_DIR, "flink", "FlinkBench.java"), cp, build)
+    sql = os.path.join(PEERS_DIR, "seq2.flink.sql")
+    return (lambda csv: ["java", "-Xmx2g"] + JAVA_OPENS
+            + ["-cp", cp, "FlinkBench", sql, csv]), sql
+
+
+def setup_varpulis():
+    if not shutil.which("cargo"):
+        raise Skip("no `cargo` on PATH")
+    dest = os.path.join(SCRATCH, "peers", "varpulis")
+    src = os.path.join(PEERS_DIR, "varpulis")
+    os.makedirs(os.path.join(dest, "src"), exist_ok=True)
+    for rel in ("Cargo.toml", os.path.join("src", "main.rs")):
+        with open(os.path.join(src, rel), "rb") as f:
+            text = f.read()
+        out = os.path.join(dest, rel)
+        # Rewrite only on change, so cargo's cache stays valid across runs.
+        if not os.path.exists(out) or open(out, "rb").read() != text:
+            with open(out, "wb") as f:
+                f.write(text)
+    log(f"cargo build --release in {dest} (first time: several minutes)")
+    r = subprocess.run(["cargo", "build", "--release", "-q"], cwd=dest,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
+        raise Skip("cargo build of the Varpulis driver failed: " + " / ".join(tail)[:300])
+    exe = os.path.join(dest, "target", "release", "varpulis-bench")
+    vpl = os.path.join(PEERS_DIR, "seq2.vpl")
+    return lambda csv: [exe, vpl, csv], vpl
+
+
+PEERS = {
+    "varpulis": ("Varpulis 0.11 (varpulis-sase + runtime compiler)", setup_varpulis),
+    "siddhi": ("Siddhi 5.1.7", setup_siddhi),
+    "flink": ("Flink 2.3 MATCH_RECOGNIZE", setup_flink),
+}
+
+PEER_CAVEATS = """\
+Peer comparison caveats:
+
+- One pattern, the same for all: a Trade a, then the first later Trade b of
+  the same symbol with b.price > a.price * 1.002 within 10 s (inclusive),
+  every trade starting a run (`benches/peers/seq2.pattern`: SKIP TILL NEXT
+  MATCH, AFTER MATCH NO SKIP). The peers' texts are next to it
+  (`seq2.siddhi`, `seq2.vpl`, `seq2.flink.sql`) with what each construct does.
+  Where an engine's count differs from dalal's, the table says so: the
+  semantics were chosen to agree, so a difference is a finding, not noise.
+- Each engine reads the same CSV and is timed as a whole process (wall time,
+  peak RSS of `/usr/bin/time -v`), so the JVM engines include JVM start-up
+  and Flink also its local mini-cluster and job submission (seconds);
+  the "in-process s" column is each driver's own clock from start to end
+  (for dalal, the same as wall). events/s is generated events (all types)
+  over wall time for every engine.
+- Reading: dalal decodes every row of the file and routes the trades; the
+  peer drivers skip non-Trade rows by their first column and split the
+  first five columns by hand (cheaper than a CSV parser); Flink parses the
+  whole file with its CSV format and filters `type = 'Trade'` in SQL.
+- Varpulis: its `Engine` (the VPL runtime) gives SASE runs wall-clock
+  deadlines only, so replaying a file would turn `.within(10s)` into 10 s of
+  processing time; the driver therefore parses the VPL with
+  `varpulis-parser`, compiles it with the runtime's own
+  `compile_to_sase_pattern_with_resolver` and expression evaluator, and runs
+  it on `SaseEngine::with_event_time()` directly. Its default cap of 10,000
+  runs per partition is never reached with a 10 s window.
+- Flink: WITHIN is exclusive there (a partial match times out when
+  ts - start >= window), so its window is 10.001 s (timestamps are whole
+  milliseconds); parallelism 1 keeps the file's order for the watermark,
+  and rows are emitted only as the watermark passes them.
+- Siddhi: synchronous (no @async), `@app:playback` so `within` and expiry
+  use event timestamps; `partition with (symbol of TradeStream)` gives each
+  symbol its own pattern instance.
+"""
+
+
+def parse_driver(path):
+    """Reads the `key=value ...` line a peer driver prints last."""
+    fields = {}
+    try:
+        with open(path, errors="replace") as f:
+            lines = [ln for ln in f if ln.startswith("events=")]
+    except OSError:
+        return fields
+    if lines:
+        for tok in lines[-1].split():
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                fields[k] = v
+    return fields
+
+
+def run_peers(dalal, streams, wanted, rounds, timeout):
+    """Times dalal and each peer on the peer pattern over each stream.
+
+    Returns the report lines (table, skipped peers, caveats)."""
+    ready, skipped = {}, []
+    for key in wanted:
+        label, setup = PEERS[key]
+        try:
+            ready[key] = (label,) + setup()
+        except Skip as e:
+            skipped.append(f"{label}: skipped: {e}")
+            log(f"peer {key}: skipped: {e}")
+    out_dir = os.path.join(SCRATCH, "peers", "out")
+    os.makedirs(out_dir, exist_ok=True)
+    lines = ["| stream | engine | pattern | wall s (median) | in-process s | events/s | "
+             "peak RSS MiB | matches | peer wall / dalal wall |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n, k, path in streams:
+        matches_out = os.path.join(out_dir, "dalal.jsonl")
+        engines = {"dalal": ("dalal (1 thread)", lambda csv: [
+            dalal, "run", PEER_PATTERN, "--input", csv, "-q", "--no-events",
+            "--output", matches_out], PEER_PATTERN)}
+        engines.update(ready)
+        res = {e: [] for e in engines}
+        for r in range(rounds):
+            for e, (label, cmd, _) in engines.items():
+                stdout = os.path.join(out_dir, f"{e}.out")
+                wall, rss, rc = timed(cmd(path), stdout_path=stdout, timeout=timeout)
+                if e == "dalal":
+                    m = count_lines(matches_out) if rc == 0 else None
+                    inproc = wall
+                else:
+                    f = parse_driver(stdout)
+                    m = int(f["matches"]) if rc == 0 and "matches" in f else None
+                    inproc = float(f["seconds"]) if "seconds" in f else None
+                if rc != 0:
+                    log(f"  {e}: exit {rc} (output in {stdout})")
+                res[e].append((wall, rss, m, inproc, rc))
+                log(f"  peers round {r + 1} {n}/{k} {e}: {wall:.2f}s rss {rss // 1024} MiB"
+                    f" matches {m}")
+        base = statistics.median(w for w, *_ in res["dalal"])
+        base_m = res["dalal"][-1][2]
+        for e, rows in res.items():
+            label, _, pat = engines[e]
+            wall = statistics.median(w for w, *_ in rows)
+            rss = max(x[1] for x in rows) // 1024
+            ok = [x for x in rows if x[4] == 0]
+            if not ok:
+                rc = rows[-1][4]
+                what = "timed out" if rc == TIMEOUT_RC else f"failed (exit {rc})"
+                lines.append(f"| {n / 1e6:g}M events, {k} symbols | {label} | "
+                             f"`{os.path.relpath(pat, ROOT)}` | {what} after "
+                             f"{wall:.0f} s | | | {rss} | | |")
+                continue
+            m = ok[-1][2]
+            ips = [x[3] for x in ok if x[3] is not None]
+            inproc = f"{statistics.median(ips):.2f}" if ips else ""
+            agree = "" if e == "dalal" or m == base_m else f" (dalal: {base_m})"
+            ratio = "1.00x" if e == "dalal" else f"{wall / base:.1f}x"
+            lines.append(f"| {n / 1e6:g}M events, {k} symbols | {label} | "
+                         f"`{os.path.relpath(pat, ROOT)}` | {wall:.2f} | {inproc} | "
+                         f"{fmt_rate(n, wall)} | {rss} | {m}{agree} | {ratio} |")
+    lines.append("")
+    for s in skipped:
+        lines.append(f"- {s}")
+    if skipped:
+        lines.append("")
+    lines.append(PEER_CAVEATS)
     return lines
 
 
@@ -149,7 +417,23 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-build", action="store_true", help="use target/release/dalal as is")
     ap.add_argument("--write-doc", action="store_true", help="update docs/PERFORMANCE.md")
+    ap.add_argument("--peers", default="varpulis,siddhi,flink",
+                    help="peer engines to time against dalal on benches/peers/seq2.pattern "
+                    "(comma-separated; 'none' for none)")
+    ap.add_argument("--peer-events", default=None,
+                    help="event counts for the peer comparison (default: the smallest "
+                    "of --events; peers are slow, so 20M takes hours)")
+    ap.add_argument("--peer-timeout", type=int, default=1800,
+                    help="seconds before one peer run is killed and reported as timed out")
+    ap.add_argument("--peers-only", action="store_true",
+                    help="only the peer comparison (no wc/decode/library/real-data steps)")
     args = ap.parse_args()
+    wanted = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    for p in wanted:
+        if p not in PEERS:
+            ap.error(f"unknown peer {p!r}: one of {', '.join(PEERS)} or none")
+    if args.peers_only and args.write_doc:
+        ap.error("--write-doc rewrites the whole harness block: run without --peers-only")
     SCRATCH = os.environ.get("DALAL_BENCH_DIR", "/tmp/dalal-bench")
     os.makedirs(SCRATCH, exist_ok=True)
     TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
@@ -166,19 +450,64 @@ def main():
     library = os.path.join(ROOT, "patterns")
     out = os.path.join(SCRATCH, "matches.jsonl")
 
+    def stream(n, k):
+        path = os.path.join(SCRATCH, f"gen-{n}-{k}.csv")
+        if not os.path.exists(path):
+            log(f"dalal gen --events {n} --symbols {k} -> {path}")
+            sh([dalal, "gen", "--events", str(n), "--symbols", str(k), "--seed", "1",
+                "--output", path + ".part"])
+            os.replace(path + ".part", path)
+        return path
+
+    events = [int(x) for x in args.events.split(",")]
+    symbols = [int(x) for x in args.symbols.split(",")]
+    peer_events = ([int(x) for x in args.peer_events.split(",")] if args.peer_events
+                   else [min(events)])
+    command = (f"benches/harness.sh --events {args.events} --symbols {args.symbols} "
+               f"--rounds {args.rounds}")
+    if args.peers != "varpulis,siddhi,flink":
+        command += f" --peers {args.peers}"
+    if args.peer_events:
+        command += f" --peer-events {args.peer_events}"
     report = [f"Machine: {machine()}.", "",
-              f"Command: `benches/harness.sh --events {args.events} --symbols {args.symbols} "
-              f"--rounds {args.rounds}`; medians of {args.rounds} alternating rounds; "
+              f"Command: `{command}`; medians of {args.rounds} alternating rounds; "
               "events/s = generated events / wall time.", ""]
+    if not args.peers_only:
+        main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report)
+    if wanted:
+        report.append(f"Peer engines, same stream, pattern `benches/peers/seq2.pattern` "
+                      f"and its equivalents (dalal first in each round, then "
+                      f"{', '.join(wanted)}):")
+        report.append("")
+        report.extend(run_peers(dalal, [(n, k, stream(n, k)) for n in peer_events
+                                        for k in symbols],
+                                wanted, args.rounds, args.peer_timeout))
+    else:
+        report.append("Peer engines: not run (`--peers none`).")
+    text = "\n".join(report) + "\n"
+    print(text)
+    with open(os.path.join(SCRATCH, "results.md"), "w") as f:
+        f.write(text)
+    if args.write_doc:
+        doc = os.path.join(ROOT, "docs", "PERFORMANCE.md")
+        cur = open(doc).read()
+        if BEGIN in cur and END in cur:
+            head, rest = cur.split(BEGIN, 1)
+            _, tail = rest.split(END, 1)
+            with open(doc, "w") as f:
+                f.write(f"{head}{BEGIN}\n{text}{END}{tail}")
+            log(f"updated {doc}")
+        else:
+            log(f"{doc} has no harness markers: not updated")
+
+
+def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report):
+    """wc, decode only and the shipped library per stream, then the real data."""
     report.append("| stream | step | wall s (median) | events/s | peak RSS MiB | matches | vs decode |")
     report.append("|---|---|---|---|---|---|---|")
-    for n in [int(x) for x in args.events.split(",")]:
-        for k in [int(x) for x in args.symbols.split(",")]:
-            path = os.path.join(SCRATCH, f"gen-{n}-{k}.csv")
-            if not os.path.exists(path):
-                log(f"dalal gen --events {n} --symbols {k} -> {path}")
-                sh([dalal, "gen", "--events", str(n), "--symbols", str(k), "--seed", "1",
-                    "--output", path])
+    for n in events:
+        for k in symbols:
+            path = stream(n, k)
             steps = {
                 "wc -l": (["wc", "-l", path], None),
                 "decode only": ([dalal, "run", decode_lib, "--input", path, "-q",
@@ -233,24 +562,6 @@ def main():
     else:
         report.append(f"Real data: skipped ({STOCKS} not found).")
     report.append("")
-    report.append("Peer engines:")
-    report.append("")
-    report.extend(f"- {p}" for p in peers())
-    text = "\n".join(report) + "\n"
-    print(text)
-    with open(os.path.join(SCRATCH, "results.md"), "w") as f:
-        f.write(text)
-    if args.write_doc:
-        doc = os.path.join(ROOT, "docs", "PERFORMANCE.md")
-        cur = open(doc).read()
-        if BEGIN in cur and END in cur:
-            head, rest = cur.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
-            with open(doc, "w") as f:
-                f.write(f"{head}{BEGIN}\n{text}{END}{tail}")
-            log(f"updated {doc}")
-        else:
-            log(f"{doc} has no harness markers: not updated")
 
 
 if __name__ == "__main__":
