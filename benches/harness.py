@@ -256,7 +256,9 @@ def setup_varpulis():
     dest = os.path.join(SCRATCH, "peers", "varpulis")
     src = os.path.join(PEERS_DIR, "varpulis")
     os.makedirs(os.path.join(dest, "src"), exist_ok=True)
-    for rel in ("Cargo.toml", os.path.join("src", "main.rs")):
+    # Cargo.lock pins the versions measured (cargo would otherwise take the
+    # newest semver-compatible dependencies on a new machine).
+    for rel in ("Cargo.toml", "Cargo.lock", os.path.join("src", "main.rs")):
         with open(os.path.join(src, rel), "rb") as f:
             text = f.read()
         out = os.path.join(dest, rel)
@@ -265,7 +267,7 @@ def setup_varpulis():
             with open(out, "wb") as f:
                 f.write(text)
     log(f"cargo build --release in {dest} (first time: several minutes)")
-    r = subprocess.run(["cargo", "build", "--release", "-q"], cwd=dest,
+    r = subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=dest,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
@@ -406,7 +408,10 @@ def run_peers(dalal, streams, wanted, rounds, timeout):
 
 
 def fmt_rate(n, s):
-    return f"{n / s / 1e6:.2f}M" if s > 0 else "-"
+    if s <= 0:
+        return "-"
+    r = n / s
+    return f"{r / 1e6:.2f}M" if r >= 1e6 else f"{r / 1e3:.1f}K"
 
 
 def main():
