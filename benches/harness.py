@@ -21,8 +21,9 @@ recording wall time, events/s, peak RSS (`/usr/bin/time -v`) and match count;
 then the real-data query on ../shared/data/core/stock_data.csv.
 
 Then the peer comparison, on the streams of the smallest --events (or
---peer-events): dalal on benches/peers/seq2.pattern and each peer engine on
-its equivalent of that pattern (texts next to it), alternating round by round:
+--peer-events): dalal on each pattern of COMPARISONS (benches/peers/NAME.pattern)
+and each peer engine on its equivalent of that pattern (texts next to it),
+alternating round by round:
 
   varpulis  crates.io varpulis-runtime / varpulis-sase 0.11 in a small bench
             binary (benches/peers/varpulis, copied to the scratch folder and
@@ -156,7 +157,12 @@ class Skip(Exception):
 
 
 PEERS_DIR = os.path.join(ROOT, "benches", "peers")
-PEER_PATTERN = os.path.join(PEERS_DIR, "seq2.pattern")
+# The comparisons: each is one dalal pattern, benches/peers/NAME.pattern, and
+# its equivalent for each peer, NAME.siddhi, NAME.vpl and NAME.flink.sql.
+COMPARISONS = {
+    "seq2": "a trade, then the first later trade of its symbol 0.2% dearer, within 10 s",
+    "seq2_5m": "the same within 5 minutes (several live runs per symbol)",
+}
 # Versions: Siddhi 5.1.7 ships as the jars of the PyPI wheel pysiddhi 5.1.0
 # (the last release); Flink's jars are the wheel apache-flink-libraries, the
 # jar half of apache-flink (the other half is the Python API, not needed for a
@@ -232,8 +238,7 @@ def setup_siddhi():
     build = os.path.join(dest, "build")
     cp = ":".join(jars + [build])
     javac(os.path.join(PEERS_DIR, "siddhi", "SiddhiBench.java"), cp, build)
-    app = os.path.join(PEERS_DIR, "seq2.siddhi")
-    return lambda csv: ["java", "-Xmx2g", "-cp", cp, "SiddhiBench", app, csv], app
+    return lambda pat, csv: ["java", "-Xmx2g", "-cp", cp, "SiddhiBench", pat, csv], ".siddhi"
 
 
 def setup_flink():
@@ -245,9 +250,8 @@ def setup_flink():
     build = os.path.join(dest, "build")
     cp = ":".join(jars + [build])
     javac(os.path.join(PEERS_DIR, "flink", "FlinkBench.java"), cp, build)
-    sql = os.path.join(PEERS_DIR, "seq2.flink.sql")
-    return (lambda csv: ["java", "-Xmx2g"] + JAVA_OPENS
-            + ["-cp", cp, "FlinkBench", sql, csv]), sql
+    return (lambda pat, csv: ["java", "-Xmx2g"] + JAVA_OPENS
+            + ["-cp", cp, "FlinkBench", pat, csv]), ".flink.sql"
 
 
 def setup_varpulis():
@@ -273,8 +277,7 @@ def setup_varpulis():
         tail = r.stdout.decode(errors="replace").strip().splitlines()[-3:]
         raise Skip("cargo build of the Varpulis driver failed: " + " / ".join(tail)[:300])
     exe = os.path.join(dest, "target", "release", "varpulis-bench")
-    vpl = os.path.join(PEERS_DIR, "seq2.vpl")
-    return lambda csv: [exe, vpl, csv], vpl
+    return lambda pat, csv: [exe, pat, csv], ".vpl"
 
 
 PEERS = {
@@ -286,38 +289,67 @@ PEERS = {
 PEER_CAVEATS = """\
 Peer comparison caveats:
 
-- One pattern, the same for all: a Trade a, then the first later Trade b of
-  the same symbol with b.price > a.price * 1.002 within 10 s (inclusive),
-  every trade starting a run (`benches/peers/seq2.pattern`: SKIP TILL NEXT
-  MATCH, AFTER MATCH NO SKIP). The peers' texts are next to it
-  (`seq2.siddhi`, `seq2.vpl`, `seq2.flink.sql`) with what each construct does.
-  Where an engine's count differs from dalal's, the table says so: the
-  semantics were chosen to agree, so a difference is a finding, not noise.
-- Each engine reads the same CSV and is timed as a whole process (wall time,
-  peak RSS of `/usr/bin/time -v`), so the JVM engines include JVM start-up
-  and Flink also its local mini-cluster and job submission (seconds);
-  the "in-process s" column is each driver's own clock from start to end
-  (for dalal, the same as wall). events/s is generated events (all types)
-  over wall time for every engine.
+- Semantics: in both patterns every trade a starts a run and is paired with
+  the first later trade b of its symbol with b.price > a.price * 1.002, if
+  one comes within the window (inclusive): dalal's SKIP TILL NEXT MATCH with
+  AFTER MATCH NO SKIP, Siddhi's `every a -> b[..]`, Varpulis's `.stnm()`,
+  Flink's `PATTERN (A X*? B)` with AFTER MATCH SKIP TO NEXT ROW. Each text
+  in `benches/peers/` says what its constructs do. The semantics were chosen
+  to agree, so the match counts must be equal; the table names dalal's
+  count next to any peer count that differs. On a 7-trade check stream with
+  a match at exactly 10 s all four engines give 4 (10 s) and 5 (5 min).
+- Timing: each engine reads the same CSV and is timed as a whole process
+  (wall time, peak RSS of `/usr/bin/time -v`), so the JVM engines include
+  JVM start-up, and Flink its local mini-cluster and job submission; the
+  "in-process s" column is each driver's own clock from start to end (for
+  dalal the same as wall). events/s = generated events (all types) / wall.
 - Reading: dalal decodes every row of the file and routes the trades; the
   peer drivers skip non-Trade rows by their first column and split the
-  first five columns by hand (cheaper than a CSV parser); Flink parses the
-  whole file with its CSV format and filters `type = 'Trade'` in SQL.
+  first five columns by hand (cheaper than a CSV parser; the Java driver
+  reads the timestamp by hand too, as `Instant.parse` showed in profiles);
+  Flink parses the whole file with its CSV format and filters
+  `type = 'Trade'` in SQL. With a 10 s window the pattern does little work
+  on this stream (a trade per symbol every ~80 s at 100 symbols, so a run
+  rarely sees a second trade), so `seq2` mostly measures reading and
+  starting runs; `seq2_5m` keeps several runs alive per symbol.
 - Varpulis: its `Engine` (the VPL runtime) gives SASE runs wall-clock
-  deadlines only, so replaying a file would turn `.within(10s)` into 10 s of
-  processing time; the driver therefore parses the VPL with
-  `varpulis-parser`, compiles it with the runtime's own
-  `compile_to_sase_pattern_with_resolver` and expression evaluator, and runs
-  it on `SaseEngine::with_event_time()` directly. Its default cap of 10,000
-  runs per partition is never reached with a 10 s window.
+  deadlines only, so replaying a file would make `.within` measure
+  processing time; the driver parses the VPL with `varpulis-parser`,
+  compiles it with the runtime's own `compile_to_sase_pattern_with_resolver`
+  and expression evaluator, and runs it on `SaseEngine::with_event_time()`
+  directly. The driver reports runs dropped or evicted by Varpulis's cap of
+  10,000 runs per partition (the harness logs any; none so far).
 - Flink: WITHIN is exclusive there (a partial match times out when
-  ts - start >= window), so its window is 10.001 s (timestamps are whole
-  milliseconds); parallelism 1 keeps the file's order for the watermark,
-  and rows are emitted only as the watermark passes them.
+  ts - start >= window), so its windows are 10.001 s and 300.001 s
+  (timestamps are whole milliseconds); the watermark trails the newest row
+  by 1 ms (a row at the watermark is late and dropped); parallelism 1 keeps
+  the file's order.
 - Siddhi: synchronous (no @async), `@app:playback` so `within` and expiry
   use event timestamps; `partition with (symbol of TradeStream)` gives each
   symbol its own pattern instance.
 """
+
+
+# A hand-made stream that pins the semantics every engine must share: the
+# first fitting trade is taken (A@1 does not fit A@0), a run of one symbol
+# ignores the other (B), a pair exactly 10 s apart matches (A@3 -> A@13: the
+# window is inclusive), A@1 -> A@13 is 12 s apart (only in the 5-minute
+# window), and a trade that ends one match starts another (A@13). A News row
+# with a quoted comma comes first, at the same time as the first trade.
+CHECK_ROWS = [("00:00:00.000", "A", "100"), ("00:00:01.000", "A", "100.1"),
+              ("00:00:02.000", "B", "50"), ("00:00:03.000", "A", "100.3"),
+              ("00:00:10.000", "B", "50.2"), ("00:00:13.000", "A", "100.6"),
+              ("00:00:13.001", "A", "101")]
+CHECK_EXPECTED = {"seq2": 4, "seq2_5m": 5}
+
+
+def write_check(path):
+    with open(path, "w") as f:
+        f.write("type,ts,symbol,price,volume,side,size,headline,change_pct,order_id,"
+                "customer,category,city,amount,items,payment\n")
+        f.write('News,2024-01-01T00:00:00.000Z,A,,,,,"halt, now",,,,,,,,\n')
+        for ts, sym, price in CHECK_ROWS:
+            f.write(f"Trade,2024-01-01T{ts}Z,{sym},{price},1,,,,,,,,,,,\n")
 
 
 def parse_driver(path):
@@ -336,8 +368,8 @@ def parse_driver(path):
     return fields
 
 
-def run_peers(dalal, streams, wanted, rounds, timeout):
-    """Times dalal and each peer on the peer pattern over each stream.
+def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
+    """Times dalal and each peer on each comparison's pattern over each stream.
 
     Returns the report lines (table, skipped peers, caveats)."""
     ready, skipped = {}, []
@@ -350,54 +382,83 @@ def run_peers(dalal, streams, wanted, rounds, timeout):
             log(f"peer {key}: skipped: {e}")
     out_dir = os.path.join(SCRATCH, "peers", "out")
     os.makedirs(out_dir, exist_ok=True)
-    lines = ["| stream | engine | pattern | wall s (median) | in-process s | events/s | "
-             "peak RSS MiB | matches | peer wall / dalal wall |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    matches_out = os.path.join(out_dir, "dalal.jsonl")
+    engines = {"dalal": ("dalal (1 thread)", lambda pat, csv: [
+        dalal, "run", pat, "--input", csv, "-q", "--no-events", "--output", matches_out],
+        ".pattern")}
+    engines.update(ready)
+    lines = [f"- `{c}`: {COMPARISONS[c]}" for c in comparisons]
+    check = os.path.join(out_dir, "check.csv")
+    write_check(check)
+    notes = []
+    for e, (label, cmd, ext) in engines.items():
+        got, walls = [], []
+        for c in comparisons:
+            stdout = os.path.join(out_dir, f"{e}.out")
+            wall, _, rc = timed(cmd(os.path.join(PEERS_DIR, c + ext), check),
+                                stdout_path=stdout, timeout=timeout)
+            if e == "dalal":
+                m = count_lines(matches_out) if rc == 0 else None
+            else:
+                m = parse_driver(stdout).get("matches") if rc == 0 else None
+                m = None if m is None else int(m)
+            got.append("failed" if m is None else str(m))
+            walls.append(wall)
+            if m != CHECK_EXPECTED[c]:
+                log(f"  check stream: {e} {c}: {m} matches, expected {CHECK_EXPECTED[c]}")
+        notes.append(f"{label} {' / '.join(got)} in {max(walls):.2f} s")
+    lines += ["", f"Check stream ({len(CHECK_ROWS)} hand-made trades, `CHECK_ROWS` in "
+              "benches/harness.py; expected "
+              + " / ".join(str(CHECK_EXPECTED[c]) for c in comparisons)
+              + " matches): " + "; ".join(notes)
+              + ". Its wall time is the engine's fixed cost (start-up, compiling "
+              "the pattern, submitting the job)."]
+    lines += ["", "| stream | pattern | engine | wall s (median) | in-process s | events/s | "
+              "peak RSS MiB | matches | peer wall / dalal wall |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for n, k, path in streams:
-        matches_out = os.path.join(out_dir, "dalal.jsonl")
-        engines = {"dalal": ("dalal (1 thread)", lambda csv: [
-            dalal, "run", PEER_PATTERN, "--input", csv, "-q", "--no-events",
-            "--output", matches_out], PEER_PATTERN)}
-        engines.update(ready)
-        res = {e: [] for e in engines}
-        for r in range(rounds):
-            for e, (label, cmd, _) in engines.items():
-                stdout = os.path.join(out_dir, f"{e}.out")
-                wall, rss, rc = timed(cmd(path), stdout_path=stdout, timeout=timeout)
-                if e == "dalal":
-                    m = count_lines(matches_out) if rc == 0 else None
-                    inproc = wall
-                else:
-                    f = parse_driver(stdout)
-                    m = int(f["matches"]) if rc == 0 and "matches" in f else None
-                    inproc = float(f["seconds"]) if "seconds" in f else None
-                if rc != 0:
-                    log(f"  {e}: exit {rc} (output in {stdout})")
-                res[e].append((wall, rss, m, inproc, rc))
-                log(f"  peers round {r + 1} {n}/{k} {e}: {wall:.2f}s rss {rss // 1024} MiB"
-                    f" matches {m}")
-        base = statistics.median(w for w, *_ in res["dalal"])
-        base_m = res["dalal"][-1][2]
-        for e, rows in res.items():
-            label, _, pat = engines[e]
-            wall = statistics.median(w for w, *_ in rows)
-            rss = max(x[1] for x in rows) // 1024
-            ok = [x for x in rows if x[4] == 0]
-            if not ok:
-                rc = rows[-1][4]
-                what = "timed out" if rc == TIMEOUT_RC else f"failed (exit {rc})"
-                lines.append(f"| {n / 1e6:g}M events, {k} symbols | {label} | "
-                             f"`{os.path.relpath(pat, ROOT)}` | {what} after "
-                             f"{wall:.0f} s | | | {rss} | | |")
-                continue
-            m = ok[-1][2]
-            ips = [x[3] for x in ok if x[3] is not None]
-            inproc = f"{statistics.median(ips):.2f}" if ips else ""
-            agree = "" if e == "dalal" or m == base_m else f" (dalal: {base_m})"
-            ratio = "1.00x" if e == "dalal" else f"{wall / base:.1f}x"
-            lines.append(f"| {n / 1e6:g}M events, {k} symbols | {label} | "
-                         f"`{os.path.relpath(pat, ROOT)}` | {wall:.2f} | {inproc} | "
-                         f"{fmt_rate(n, wall)} | {rss} | {m}{agree} | {ratio} |")
+        for c in comparisons:
+            res = {e: [] for e in engines}
+            for r in range(rounds):
+                for e, (label, cmd, ext) in engines.items():
+                    pat = os.path.join(PEERS_DIR, c + ext)
+                    stdout = os.path.join(out_dir, f"{e}.out")
+                    wall, rss, rc = timed(cmd(pat, path), stdout_path=stdout, timeout=timeout)
+                    if e == "dalal":
+                        m = count_lines(matches_out) if rc == 0 else None
+                        inproc = wall
+                    else:
+                        f = parse_driver(stdout)
+                        m = int(f["matches"]) if rc == 0 and "matches" in f else None
+                        inproc = float(f["seconds"]) if "seconds" in f else None
+                        if int(f.get("runs_dropped", 0)) or int(f.get("runs_evicted", 0)):
+                            log(f"  {e}: runs dropped or evicted by its run cap: {f}")
+                    if rc != 0:
+                        log(f"  {e}: exit {rc} (output in {stdout})")
+                    res[e].append((wall, rss, m, inproc, rc))
+                    log(f"  peers round {r + 1} {n}/{k} {c} {e}: {wall:.2f}s "
+                        f"rss {rss // 1024} MiB matches {m}")
+            base = statistics.median(w for w, *_ in res["dalal"])
+            base_m = res["dalal"][-1][2]
+            for e, rows in res.items():
+                label, _, ext = engines[e]
+                head = f"| {n / 1e6:g}M events, {k} symbols | `{c}{ext}` | {label} |"
+                rss = max(x[1] for x in rows) // 1024
+                ok = [x for x in rows if x[4] == 0]
+                if not ok:
+                    rc = rows[-1][4]
+                    what = "timed out" if rc == TIMEOUT_RC else f"failed (exit {rc})"
+                    wall = max(w for w, *_ in rows)
+                    lines.append(f"{head} {what} after {wall:.0f} s | | | {rss} | | |")
+                    continue
+                wall = statistics.median(x[0] for x in ok)
+                m = ok[-1][2]
+                ips = [x[3] for x in ok if x[3] is not None]
+                inproc = f"{statistics.median(ips):.2f}" if ips else ""
+                agree = "" if e == "dalal" or m == base_m else f" (dalal: {base_m})"
+                ratio = "1.00x" if e == "dalal" else f"{wall / base:.1f}x"
+                lines.append(f"{head} {wall:.2f} | {inproc} | {fmt_rate(n, wall)} | {rss} | "
+                             f"{m}{agree} | {ratio} |")
     lines.append("")
     for s in skipped:
         lines.append(f"- {s}")
@@ -423,11 +484,14 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use target/release/dalal as is")
     ap.add_argument("--write-doc", action="store_true", help="update docs/PERFORMANCE.md")
     ap.add_argument("--peers", default="varpulis,siddhi,flink",
-                    help="peer engines to time against dalal on benches/peers/seq2.pattern "
+                    help="peer engines to time against dalal on benches/peers/*.pattern "
                     "(comma-separated; 'none' for none)")
     ap.add_argument("--peer-events", default=None,
                     help="event counts for the peer comparison (default: the smallest "
                     "of --events; peers are slow, so 20M takes hours)")
+    ap.add_argument("--peer-patterns", default=",".join(COMPARISONS),
+                    help="comparisons to run (comma-separated: "
+                    + ", ".join(COMPARISONS) + ")")
     ap.add_argument("--peer-timeout", type=int, default=1800,
                     help="seconds before one peer run is killed and reported as timed out")
     ap.add_argument("--peers-only", action="store_true",
@@ -437,6 +501,10 @@ def main():
     for p in wanted:
         if p not in PEERS:
             ap.error(f"unknown peer {p!r}: one of {', '.join(PEERS)} or none")
+    comparisons = [c for c in args.peer_patterns.split(",") if c]
+    for c in comparisons:
+        if c not in COMPARISONS:
+            ap.error(f"unknown peer pattern {c!r}: one of {', '.join(COMPARISONS)}")
     if args.peers_only and args.write_doc:
         ap.error("--write-doc rewrites the whole harness block: run without --peers-only")
     SCRATCH = os.environ.get("DALAL_BENCH_DIR", "/tmp/dalal-bench")
@@ -474,19 +542,21 @@ def main():
         command += f" --peers {args.peers}"
     if args.peer_events:
         command += f" --peer-events {args.peer_events}"
+    if args.peer_patterns != ",".join(COMPARISONS):
+        command += f" --peer-patterns {args.peer_patterns}"
     report = [f"Machine: {machine()}.", "",
               f"Command: `{command}`; medians of {args.rounds} alternating rounds; "
               "events/s = generated events / wall time.", ""]
     if not args.peers_only:
         main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report)
     if wanted:
-        report.append(f"Peer engines, same stream, pattern `benches/peers/seq2.pattern` "
-                      f"and its equivalents (dalal first in each round, then "
-                      f"{', '.join(wanted)}):")
+        report.append("Peer engines on the same stream, each pattern in `benches/peers/` "
+                      "with its equivalent for each engine next to it (in each round dalal "
+                      f"first, then {', '.join(wanted)}):")
         report.append("")
         report.extend(run_peers(dalal, [(n, k, stream(n, k)) for n in peer_events
                                         for k in symbols],
-                                wanted, args.rounds, args.peer_timeout))
+                                wanted, comparisons, args.rounds, args.peer_timeout))
     else:
         report.append("Peer engines: not run (`--peers none`).")
     text = "\n".join(report) + "\n"
