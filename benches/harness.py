@@ -544,6 +544,8 @@ def main():
         command += f" --peer-events {args.peer_events}"
     if args.peer_patterns != ",".join(COMPARISONS):
         command += f" --peer-patterns {args.peer_patterns}"
+    if args.peers_only:
+        command += " --peers-only"
     report = [f"Machine: {machine()}.", "",
               f"Command: `{command}`; medians of {args.rounds} alternating rounds; "
               "events/s = generated events / wall time.", ""]

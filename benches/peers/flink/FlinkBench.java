@@ -44,8 +44,8 @@ public final class FlinkBench {
         long start = System.nanoTime();
         Configuration conf = new Configuration();
         conf.setString("parallelism.default", "1");
-        TableEnvironment env = TableEnvironment.create(
-                EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+        TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance()
+                .inStreamingMode().withConfiguration(conf).build());
         for (int i = 0; i + 1 < statements.size(); i++) {
             env.executeSql(statements.get(i));
         }

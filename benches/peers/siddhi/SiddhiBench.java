@@ -32,7 +32,8 @@ public final class SiddhiBench {
     // profiles of this driver, so the fixed layout is read by hand (the date
     // part once per day) and anything else falls back to Instant.parse.
     static long millis(String ts) {
-        if (ts.length() != 24 || ts.charAt(10) != 'T' || ts.charAt(19) != '.' || ts.charAt(23) != 'Z') {
+        if (ts.length() != 24 || ts.charAt(10) != 'T' || ts.charAt(19) != '.'
+                || ts.charAt(23) != 'Z') {
             return Instant.parse(ts).toEpochMilli();
         }
         if (!ts.regionMatches(0, day, 0, 10)) {
@@ -43,7 +44,7 @@ public final class SiddhiBench {
                 + (((ts.charAt(11) - '0') * 10 + (ts.charAt(12) - '0')) * 3_600_000L)
                 + (((ts.charAt(14) - '0') * 10 + (ts.charAt(15) - '0')) * 60_000L)
                 + (((ts.charAt(17) - '0') * 10 + (ts.charAt(18) - '0')) * 1_000L)
-                + ((ts.charAt(20) - '0') * 100 + (ts.charAt(21) - '0') * 10 + (ts.charAt(22) - '0'));
+                + (ts.charAt(20) - '0') * 100 + (ts.charAt(21) - '0') * 10 + (ts.charAt(22) - '0');
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,7 +66,8 @@ public final class SiddhiBench {
         InputHandler input = runtime.getInputHandler("TradeStream");
         long rows = 0;
         long fed = 0;
-        try (BufferedReader in = Files.newBufferedReader(Path.of(args[1]), StandardCharsets.UTF_8)) {
+        Path csv = Path.of(args[1]);
+        try (BufferedReader in = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
             in.readLine(); // header
             String line;
             while ((line = in.readLine()) != null) {
