@@ -492,6 +492,8 @@ def main():
     ap.add_argument("--peer-patterns", default=",".join(COMPARISONS),
                     help="comparisons to run (comma-separated: "
                     + ", ".join(COMPARISONS) + ")")
+    ap.add_argument("--peer-rounds", type=int, default=None,
+                    help="rounds of the peer comparison (default: --rounds)")
     ap.add_argument("--peer-timeout", type=int, default=1800,
                     help="seconds before one peer run is killed and reported as timed out")
     ap.add_argument("--peers-only", action="store_true",
@@ -544,6 +546,9 @@ def main():
         command += f" --peer-events {args.peer_events}"
     if args.peer_patterns != ",".join(COMPARISONS):
         command += f" --peer-patterns {args.peer_patterns}"
+    peer_rounds = args.peer_rounds or args.rounds
+    if args.peer_rounds:
+        command += f" --peer-rounds {args.peer_rounds}"
     if args.peers_only:
         command += " --peers-only"
     report = [f"Machine: {machine()}.", "",
@@ -553,12 +558,13 @@ def main():
         main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report)
     if wanted:
         report.append("Peer engines on the same stream, each pattern in `benches/peers/` "
-                      "with its equivalent for each engine next to it (in each round dalal "
-                      f"first, then {', '.join(wanted)}):")
+                      "with its equivalent for each engine next to it; medians of "
+                      f"{peer_rounds} rounds, in each round dalal first, then "
+                      f"{', '.join(wanted)}:")
         report.append("")
         report.extend(run_peers(dalal, [(n, k, stream(n, k)) for n in peer_events
                                         for k in symbols],
-                                wanted, comparisons, args.rounds, args.peer_timeout))
+                                wanted, comparisons, peer_rounds, args.peer_timeout))
     else:
         report.append("Peer engines: not run (`--peers none`).")
     text = "\n".join(report) + "\n"
