@@ -296,8 +296,11 @@ Peer comparison caveats:
   Flink's `PATTERN (A X*? B)` with AFTER MATCH SKIP TO NEXT ROW. Each text
   in `benches/peers/` says what its constructs do. The semantics were chosen
   to agree, so the match counts must be equal; the table names dalal's
-  count next to any peer count that differs. On a 7-trade check stream with
-  a match at exactly 10 s all four engines give 4 (10 s) and 5 (5 min).
+  count next to any peer count that differs, and the check stream above
+  pins the edge cases (a pair exactly 10 s apart, the first fitting
+  trade taken, a trade that ends one match and starts another).
+- One thread each: dalal without --threads, Varpulis one `SaseEngine`,
+  Siddhi synchronous (no @async), Flink parallelism 1.
 - Timing: each engine reads the same CSV and is timed as a whole process
   (wall time, peak RSS of `/usr/bin/time -v`), so the JVM engines include
   JVM start-up, and Flink its local mini-cluster and job submission; the
@@ -317,8 +320,11 @@ Peer comparison caveats:
   processing time; the driver parses the VPL with `varpulis-parser`,
   compiles it with the runtime's own `compile_to_sase_pattern_with_resolver`
   and expression evaluator, and runs it on `SaseEngine::with_event_time()`
-  directly. The driver reports runs dropped or evicted by Varpulis's cap of
-  10,000 runs per partition (the harness logs any; none so far).
+  directly. Conditions across events (`price > a.price * 1.002`) go through
+  the runtime's `RuntimeExprEvaluator`, as in its `Engine`, which copies the
+  captured events for each evaluation. The driver reports runs dropped or
+  evicted by Varpulis's cap of 10,000 runs per partition (which would lose
+  matches); the harness logs any.
 - Flink: WITHIN is exclusive there (a partial match times out when
   ts - start >= window), so its windows are 10.001 s and 300.001 s
   (timestamps are whole milliseconds); the watermark trails the newest row
