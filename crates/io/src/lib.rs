@@ -60,6 +60,7 @@ mod convert;
 mod error;
 mod pipeline;
 mod read;
+mod scan;
 mod shard;
 mod time;
 mod write;
