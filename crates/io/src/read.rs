@@ -686,6 +686,52 @@ mod tests {
     }
 
     #[test]
+    fn csv_lines_count_as_an_editor_does() {
+        // \r\n endings, a blank line, a quoted cell over two lines: each bad
+        // row still names the line it starts on, its column and its text.
+        let text: &[u8] = b"type,ts,symbol,price,volume\r\n\
+                    Trade,1000,TCS,1.5,2\r\n\
+                    \r\n\
+                    News,2000,\"two\r\nlines\",,\r\n\
+                    Trade,3000,TCS,x1,2\r\n\
+                    Trade,4000,TCS,1,\xff\r\n\
+                    Trade,2024-01-02T03:30:00Z,TCS,1,2\r\n\
+                    Trade,5000,TCS,-0.25,+7";
+        let schema = Schema::of(&program());
+        let mut r = reader(
+            Box::new(std::io::Cursor::new(text.to_vec())),
+            Format::Csv,
+            &schema,
+            &opts(),
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        loop {
+            match r.next_event() {
+                Ok(Some((line, e))) => got.push(format!("{line}: {:?}", e.fields)),
+                Ok(None) => break,
+                Err(ReadError::Row(e)) => {
+                    got.push(format!("{}:{} {:?} {}", e.line, e.reason, e.column, e.raw))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(
+            got,
+            vec![
+                r#"2: [Str("TCS"), Float(1.5), Int(2)]"#.to_string(),
+                r#"4: [Str("two\r\nlines"), Null, Null, Null, Null]"#.to_string(),
+                r#"6:expected FLOAT, found 'x1' Some("price") Trade,3000,TCS,x1,2"#.to_string(),
+                "7:not valid UTF-8 Some(\"volume\") Trade,4000,TCS,1,\u{fffd}".to_string(),
+                "8:expected a timestamp (epoch_ms), found '2024-01-02T03:30:00Z' Some(\"ts\") \
+                 Trade,2024-01-02T03:30:00Z,TCS,1,2"
+                    .to_string(),
+                r#"9: [Str("TCS"), Float(-0.25), Int(7)]"#.to_string(),
+            ]
+        );
+    }
+
+    #[test]
     fn csv_missing_columns_are_errors_up_front() {
         let schema = Schema::of(&program());
         let open = |text: &str, o: &ReaderOptions| {
