@@ -1,6 +1,6 @@
 //! Cell text to typed values, and the schema readers convert against.
 
-use crate::time::{TsFormat, parse_duration_ns, shorten};
+use crate::time::{TimeCache, TsFormat, parse_duration_ns, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
 use dalal::{Program, Value};
 use hashbrown::HashMap;
@@ -64,20 +64,115 @@ pub(crate) struct Interner {
 }
 
 impl Interner {
-    fn get(&mut self, s: &str) -> Arc<str> {
-        if s.len() > INTERN_MAX_LEN {
-            return Arc::from(s);
+    /// The shared string for `bytes`; a repeated value is found by its
+    /// bytes alone, so only a new value pays for UTF-8 validation.
+    pub(crate) fn get_bytes(&mut self, bytes: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
+        if bytes.len() > INTERN_MAX_LEN {
+            return std::str::from_utf8(bytes).map(Arc::from);
         }
-        if let Some(a) = self.map.get(s.as_bytes()) {
-            return a.clone();
+        if let Some(a) = self.map.get(bytes) {
+            return Ok(a.clone());
         }
-        let a: Arc<str> = Arc::from(s);
+        let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
         if !self.full {
-            self.map.insert(s.as_bytes().into(), a.clone());
+            self.map.insert(bytes.into(), a.clone());
             self.full = self.map.len() >= INTERN_LIMIT;
         }
-        a
+        Ok(a)
     }
+
+    fn get(&mut self, s: &str) -> Arc<str> {
+        self.get_bytes(s.as_bytes())
+            .unwrap_or_else(|_| Arc::from(s))
+    }
+}
+
+/// Converts the common spellings of one non-empty cell without UTF-8
+/// validation or trimming: plain integers, plain decimals that convert
+/// exactly, the strict form of the event-time format. `None`: take the
+/// general path ([`convert`]), which also gives the error.
+pub(crate) fn convert_fast(
+    bytes: &[u8],
+    ty: ValueType,
+    ts_format: &TsFormat,
+    interner: &mut Interner,
+) -> Option<Value> {
+    match ty {
+        ValueType::String => interner.get_bytes(bytes).ok().map(Value::Str),
+        ValueType::Int => parse_int(bytes).map(Value::Int),
+        ValueType::Float => parse_float(bytes).map(Value::Float),
+        ValueType::Timestamp => ts_format
+            .parse_time_fast(bytes, &mut TimeCache::default())
+            .map(Value::Timestamp),
+        _ => None,
+    }
+}
+
+/// An optionally signed run of at most 19 ASCII digits that fits an `i64`.
+pub(crate) fn parse_int(bytes: &[u8]) -> Option<i64> {
+    let (neg, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        let d = d.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        // 19 digits stay below u64::MAX.
+        v = v * 10 + u64::from(d);
+    }
+    if neg {
+        0i64.checked_sub_unsigned(v)
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Exact powers of ten as `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `[+-]digits[.digits]` whose digits make an integer of at most 2^53 and
+/// whose fraction has at most 22 digits: both are exact doubles, so one
+/// division rounds correctly and the result equals `str::parse::<f64>`.
+pub(crate) fn parse_float(bytes: &[u8]) -> Option<f64> {
+    let (neg, rest) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac: Option<usize> = None;
+    for &b in rest {
+        if b == b'.' {
+            if frac.is_some() {
+                return None;
+            }
+            frac = Some(digits);
+            continue;
+        }
+        let d = b.wrapping_sub(b'0');
+        if d > 9 || digits >= 19 {
+            return None;
+        }
+        m = m * 10 + u64::from(d);
+        digits += 1;
+    }
+    let scale = digits - frac.unwrap_or(digits);
+    if digits == 0 || m > 1 << 53 || scale >= POW10.len() {
+        return None;
+    }
+    let v = m as f64 / POW10[scale];
+    Some(if neg { -v } else { v })
 }
 
 /// Converts one non-empty cell to a value of the declared type. The error is
@@ -177,6 +272,94 @@ mod tests {
                 .unwrap_err()
                 .ends_with("...'")
         );
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_one() {
+        let mut x: u64 = 3;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 11
+        };
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "+7",
+            "-0.0",
+            "5.",
+            ".5",
+            ".",
+            "-",
+            "+",
+            "",
+            "1.2.3",
+            "1e5",
+            " 1",
+            "1 ",
+            "007",
+            "9007199254740992",
+            "9007199254740993",
+            "0.1",
+            "2442.10",
+            "-1503.45",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+            "12345678901234567.8",
+            "inf",
+            "NaN",
+            "1_000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            let r = next();
+            let int = (r % 10_000_000_000) as i64 - 5_000_000_000;
+            let scale = (r >> 40) % 12;
+            let s = int.to_string();
+            texts.push(s.clone());
+            if scale > 0 && s.trim_start_matches('-').len() > scale as usize {
+                let (a, b) = s.split_at(s.len() - scale as usize);
+                texts.push(format!("{a}.{b}"));
+            }
+        }
+        let ts = TsFormat::Rfc3339;
+        for t in &texts {
+            for ty in [ValueType::Int, ValueType::Float] {
+                if let Some(v) = convert_fast(t.as_bytes(), ty, &ts, &mut Interner::default()) {
+                    let want = conv(t, ty).unwrap();
+                    // Bitwise, so -0.0 and 0.0 differ.
+                    assert_eq!(format!("{v:?}"), format!("{want:?}"), "{t} as {ty}");
+                    if let (Value::Float(a), Value::Float(b)) = (&v, &want) {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{t}");
+                    }
+                }
+            }
+        }
+        assert_eq!(parse_float(b"2442.10"), Some(2442.1));
+        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int(b"9223372036854775808"), None);
+        assert_eq!(parse_float(b"1e5"), None);
+    }
+
+    #[test]
+    fn interned_bytes_give_equal_shared_values() {
+        let mut i = Interner::default();
+        let a = i.get_bytes(b"RELIANCE").unwrap();
+        let b = i.get_bytes(b"RELIANCE").unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "RELIANCE");
+        assert_eq!(i.get("RELIANCE"), a);
+        assert!(i.get_bytes(b"\xffx").is_err());
+        // Bad bytes are never cached.
+        assert!(i.get_bytes(b"\xffx").is_err());
     }
 
     #[test]

@@ -219,11 +219,17 @@ impl Pipeline {
         self.watermark = self
             .watermark
             .max(EventTime(self.max_ts.0.saturating_sub(delay)));
-        if self.routed.get(event.ty.index()).copied().unwrap_or(false) {
+        let routed = self.routed.get(event.ty.index()).copied().unwrap_or(false);
+        if routed {
             self.stats.routed += 1;
         }
         match &mut self.mode {
-            Mode::Inline { engine, .. } => engine.push(event)?,
+            // An event no pattern routes only moves time forward; the batch
+            // end moves the engine's watermark instead, as the sharded
+            // workers' is moved, so the output stays the same for every
+            // thread count (and decoding such events costs no engine work).
+            Mode::Inline { engine, .. } if routed => engine.push(event)?,
+            Mode::Inline { .. } => {}
             Mode::Sharded(s) => s.route(&self.program, event),
         }
         self.in_batch += 1;
@@ -243,6 +249,8 @@ impl Pipeline {
             } => {
                 if last {
                     engine.finish();
+                } else {
+                    engine.advance_watermark(self.watermark);
                 }
                 out.extend(engine.drain_matches());
                 let s = engine.stats();
@@ -475,6 +483,61 @@ mod tests {
             assert_eq!(s.events, s1.events);
             assert_eq!(s.routed, s1.routed);
             assert_eq!(late, late1);
+        }
+    }
+
+    #[test]
+    fn events_no_pattern_routes_change_nothing() {
+        let p = Program::compile(
+            "EVENT Trade (symbol STRING, price FLOAT);
+             EVENT News (symbol STRING);
+             EVENT Tick (n INT);
+             PATTERN up SEQ(Trade a, Trade b) WHERE b.price > a.price WITHIN 1m PARTITION BY symbol;
+             PATTERN quiet SEQ(News n, NOT Trade t) WITHIN 10s PARTITION BY symbol;
+             PATTERN any SEQ(Trade a, News n) WITHIN 5s;",
+        )
+        .unwrap();
+        let base = stream(&program());
+        let run = |ticks: bool, threads: usize| {
+            let sink = Collect::default();
+            let config = PipelineConfig {
+                threads,
+                batch: 50,
+                max_delay: Duration::from_millis(500),
+                ..PipelineConfig::default()
+            };
+            let mut pipe = Pipeline::new(&p, config, Box::new(sink.clone())).unwrap();
+            let mut last = EventTime::MIN;
+            for (i, e) in base.iter().enumerate() {
+                let name = if e.fields.len() == 1 { "News" } else { "Trade" };
+                let e = Event::new(&p, name, e.ts, e.fields.to_vec()).unwrap();
+                last = last.max(e.ts);
+                pipe.push(e).unwrap();
+                if ticks && i % 3 == 0 {
+                    // At the latest time seen: never makes a later event late.
+                    let t = Event::new(&p, "Tick", last, vec![Value::Int(i as i64)]).unwrap();
+                    pipe.push(t).unwrap();
+                }
+            }
+            let stats = pipe.finish().unwrap();
+            let m = sink.0.lock().unwrap().clone();
+            (m, stats)
+        };
+        let (plain, s0) = run(false, 1);
+        assert!(plain.len() > 50);
+        let mut want = lines(&plain);
+        want.sort();
+        let (one, s1) = run(true, 1);
+        assert_eq!(s1.routed, s0.routed);
+        assert_eq!(s1.events, s0.events + 200);
+        assert_eq!(s1.matches, s0.matches);
+        let mut got = lines(&one);
+        got.sort();
+        assert!(got == want);
+        for threads in [2, 3] {
+            let (many, s) = run(true, threads);
+            assert!(lines(&many) == lines(&one), "threads {threads}");
+            assert_eq!(s.matches, s1.matches);
         }
     }
 

@@ -5,9 +5,10 @@
 //! is resolved once (from the header), so a row costs one type lookup and one
 //! conversion per declared field, with no name lookups.
 
-use crate::convert::{Interner, Schema, convert};
+use crate::convert::{Interner, Schema, convert, convert_fast};
 use crate::error::{ReadError, RowError};
-use crate::time::{TsFormat, shorten};
+use crate::scan::Scanner;
+use crate::time::{TimeCache, TsFormat, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
 use dalal::{Event, Value};
 use std::io::{BufRead, Read};
@@ -118,6 +119,7 @@ pub fn reader(
         schema: schema.clone(),
         fixed,
         ts_format: options.ts_format.clone(),
+        ts_cache: TimeCache::default(),
         interners: schema
             .types
             .iter()
@@ -137,6 +139,7 @@ struct Common {
     schema: Schema,
     fixed: Option<TypeId>,
     ts_format: TsFormat,
+    ts_cache: TimeCache,
     /// Per type, per slot.
     interners: Vec<Vec<Interner>>,
     unknown: Vec<(String, u64)>,
@@ -158,8 +161,7 @@ impl Common {
 }
 
 struct CsvReader {
-    csv: csv::Reader<Box<dyn Read + Send>>,
-    record: csv::ByteRecord,
+    scan: Scanner,
     common: Common,
     /// Cells per row (the header's length).
     width: usize,
@@ -178,26 +180,20 @@ impl CsvReader {
         common: Common,
         options: &ReaderOptions,
     ) -> Result<CsvReader, ReadError> {
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        let mut record = csv::ByteRecord::new();
+        let mut scan = Scanner::new(input);
         let (names, header_line, done) = match &options.columns {
             Some(cols) => (cols.clone(), None, false),
             None => {
-                let more = csv
-                    .read_byte_record(&mut record)
-                    .map_err(|e| csv_error(&common.name, e))?;
-                let names = record
-                    .iter()
+                let more = scan.next_record().map_err(|e| io_error(&common.name, e))?;
+                let names = scan
+                    .cells()
                     .map(|c| {
                         // A byte order mark some editors put first is not part of the name.
                         let c = c.strip_prefix(b"\xef\xbb\xbf").unwrap_or(c);
                         String::from_utf8_lossy(c).trim().to_string()
                     })
                     .collect();
-                (names, Some(1), !more)
+                (names, Some(scan.line().max(1)), !more)
             }
         };
         let find = |name: &str| names.iter().position(|n| n == name);
@@ -233,8 +229,7 @@ impl CsvReader {
             .map(|t| t.fields.iter().map(|(f, _)| find(f)).collect())
             .collect();
         Ok(CsvReader {
-            csv,
-            record,
+            scan,
             common,
             width: names.len(),
             names,
@@ -251,7 +246,8 @@ impl CsvReader {
             .flexible(true)
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
-        let written = w.write_byte_record(&self.record).is_ok();
+        let record: csv::ByteRecord = self.scan.cells().collect();
+        let written = w.write_byte_record(&record).is_ok();
         let raw = match w.into_inner() {
             Ok(mut bytes) if written => {
                 if bytes.last() == Some(&b'\n') {
@@ -271,8 +267,7 @@ impl CsvReader {
     }
 
     fn cell_str(&self, line: u64, col: usize) -> Result<&str, ReadError> {
-        let bytes = self.record.get(col).unwrap_or_default();
-        std::str::from_utf8(bytes)
+        std::str::from_utf8(self.scan.get(col))
             .map_err(|_| self.row_error(line, Some(col), "not valid UTF-8".to_string()))
     }
 }
@@ -284,25 +279,25 @@ impl EventReader for CsvReader {
                 return Ok(None);
             }
             let more = self
-                .csv
-                .read_byte_record(&mut self.record)
-                .map_err(|e| csv_error(&self.common.name, e))?;
+                .scan
+                .next_record()
+                .map_err(|e| io_error(&self.common.name, e))?;
             if !more {
                 self.done = true;
                 return Ok(None);
             }
-            let line = self.record.position().map_or(0, |p| p.line());
-            if self.record.len() != self.width {
+            let line = self.scan.line();
+            if self.scan.len() != self.width {
                 return Err(self.row_error(
                     line,
                     None,
-                    format!("expected {} cells, found {}", self.width, self.record.len()),
+                    format!("expected {} cells, found {}", self.width, self.scan.len()),
                 ));
             }
             let ty = match (self.common.fixed, self.type_col) {
                 (Some(t), _) => t,
                 (None, Some(c)) => {
-                    let name = self.record.get(c).unwrap_or_default();
+                    let name = self.scan.get(c);
                     if name.is_empty() {
                         return Err(self.row_error(line, Some(c), "no event type".to_string()));
                     }
@@ -318,42 +313,69 @@ impl EventReader for CsvReader {
                 // The constructor sets one of the two.
                 (None, None) => return Ok(None),
             };
-            let ts_text = self.cell_str(line, self.ts_col)?;
-            if ts_text.is_empty() {
-                return Err(self.row_error(line, Some(self.ts_col), "no event time".to_string()));
-            }
-            let ts = match self.common.ts_format.parse_time(ts_text) {
-                Ok(t) => t,
-                Err(reason) => return Err(self.row_error(line, Some(self.ts_col), reason)),
+            let ts = match self
+                .common
+                .ts_format
+                .parse_time_fast(self.scan.get(self.ts_col), &mut self.common.ts_cache)
+            {
+                Some(t) => t,
+                None => {
+                    let ts_text = self.cell_str(line, self.ts_col)?;
+                    if ts_text.is_empty() {
+                        return Err(self.row_error(
+                            line,
+                            Some(self.ts_col),
+                            "no event time".to_string(),
+                        ));
+                    }
+                    match self.common.ts_format.parse_time(ts_text) {
+                        Ok(t) => t,
+                        Err(reason) => {
+                            return Err(self.row_error(line, Some(self.ts_col), reason));
+                        }
+                    }
+                }
             };
             let ti = ty.index();
-            let nfields = self.common.schema.types[ti].fields.len();
+            let (Some(slots), Some(schema), Some(interners)) = (
+                self.slots.get(ti),
+                self.common.schema.types.get(ti),
+                self.common.interners.get_mut(ti),
+            ) else {
+                return Ok(None);
+            };
             // One reused buffer; collecting its drain makes the shared
             // slice with a single allocation.
             self.fields.clear();
-            for slot in 0..nfields {
-                let Some(col) = self.slots[ti][slot] else {
+            let mut failed = None;
+            for ((col, (_, vt)), interner) in slots.iter().zip(&schema.fields).zip(interners) {
+                let Some(col) = *col else {
                     self.fields.push(Value::Null);
                     continue;
                 };
-                let bytes = self.record.get(col).unwrap_or_default();
+                let bytes = self.scan.get(col);
                 if bytes.is_empty() {
                     self.fields.push(Value::Null);
                     continue;
                 }
-                let Ok(text) = std::str::from_utf8(bytes) else {
-                    return Err(self.row_error(line, Some(col), "not valid UTF-8".to_string()));
-                };
-                let vt = self.common.schema.types[ti].fields[slot].1;
-                match convert(
-                    text,
-                    vt,
-                    &self.common.ts_format,
-                    &mut self.common.interners[ti][slot],
-                ) {
-                    Ok(v) => self.fields.push(v),
-                    Err(reason) => return Err(self.row_error(line, Some(col), reason)),
+                if let Some(v) = convert_fast(bytes, *vt, &self.common.ts_format, interner) {
+                    self.fields.push(v);
+                    continue;
                 }
+                let Ok(text) = std::str::from_utf8(bytes) else {
+                    failed = Some((col, "not valid UTF-8".to_string()));
+                    break;
+                };
+                match convert(text, *vt, &self.common.ts_format, interner) {
+                    Ok(v) => self.fields.push(v),
+                    Err(reason) => {
+                        failed = Some((col, reason));
+                        break;
+                    }
+                }
+            }
+            if let Some((col, reason)) = failed {
+                return Err(self.row_error(line, Some(col), reason));
             }
             let fields: Arc<[Value]> = self.fields.drain(..).collect();
             return Ok(Some((line, Event { ty, ts, fields })));
@@ -365,18 +387,10 @@ impl EventReader for CsvReader {
     }
 }
 
-fn csv_error(file: &str, e: csv::Error) -> ReadError {
-    let line = e.position().map(|p| p.line());
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => ReadError::Io {
-            file: file.to_string(),
-            source,
-        },
-        other => ReadError::Header {
-            file: file.to_string(),
-            line: line.unwrap_or(0),
-            reason: format!("malformed CSV: {other:?}"),
-        },
+fn io_error(file: &str, source: std::io::Error) -> ReadError {
+    ReadError::Io {
+        file: file.to_string(),
+        source,
     }
 }
 
@@ -669,6 +683,52 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].0, 6);
         assert_eq!(events[0].1.fields[0], Value::str("A,B"));
+    }
+
+    #[test]
+    fn csv_lines_count_as_an_editor_does() {
+        // \r\n endings, a blank line, a quoted cell over two lines: each bad
+        // row still names the line it starts on, its column and its text.
+        let text: &[u8] = b"type,ts,symbol,price,volume\r\n\
+                    Trade,1000,TCS,1.5,2\r\n\
+                    \r\n\
+                    News,2000,\"two\r\nlines\",,\r\n\
+                    Trade,3000,TCS,x1,2\r\n\
+                    Trade,4000,TCS,1,\xff\r\n\
+                    Trade,2024-01-02T03:30:00Z,TCS,1,2\r\n\
+                    Trade,5000,TCS,-0.25,+7";
+        let schema = Schema::of(&program());
+        let mut r = reader(
+            Box::new(std::io::Cursor::new(text.to_vec())),
+            Format::Csv,
+            &schema,
+            &opts(),
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        loop {
+            match r.next_event() {
+                Ok(Some((line, e))) => got.push(format!("{line}: {:?}", e.fields)),
+                Ok(None) => break,
+                Err(ReadError::Row(e)) => {
+                    got.push(format!("{}:{} {:?} {}", e.line, e.reason, e.column, e.raw))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(
+            got,
+            vec![
+                r#"2: [Str("TCS"), Float(1.5), Int(2)]"#.to_string(),
+                r#"4: [Str("two\r\nlines"), Null, Null, Null, Null]"#.to_string(),
+                r#"6:expected FLOAT, found 'x1' Some("price") Trade,3000,TCS,x1,2"#.to_string(),
+                "7:not valid UTF-8 Some(\"volume\") Trade,4000,TCS,1,\u{fffd}".to_string(),
+                "8:expected a timestamp (epoch_ms), found '2024-01-02T03:30:00Z' Some(\"ts\") \
+                 Trade,2024-01-02T03:30:00Z,TCS,1,2"
+                    .to_string(),
+                r#"9: [Str("TCS"), Float(-0.25), Int(7)]"#.to_string(),
+            ]
+        );
     }
 
     #[test]

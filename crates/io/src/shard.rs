@@ -6,7 +6,7 @@ use crate::write::MatchWriter;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use dalal::dalal_lang::typed::{FieldRef, PatternId};
 use dalal::{Config, Engine, Event, EventTime, Match, Program, Value};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::thread::JoinHandle;
@@ -54,6 +54,10 @@ pub(crate) struct Merged {
 pub(crate) struct Sharded {
     /// Per type id.
     routes: Vec<Vec<Route>>,
+    /// Hashes partition keys. Which worker a key goes to never shows in the
+    /// output, so a fast per-process seeded hash will do (SipHash was a
+    /// third of the reading thread's instructions).
+    hasher: hashbrown::DefaultHashBuilder,
     pending: Vec<Batch>,
     /// Per worker: the number of the last event added to its batch.
     stamp: Vec<u64>,
@@ -114,6 +118,7 @@ impl Sharded {
         let merger = std::thread::spawn(move || merge(threads, npat, reply_rx, writer, &progress));
         Ok(Sharded {
             routes,
+            hasher: hashbrown::DefaultHashBuilder::default(),
             pending: (0..threads).map(|_| Batch::default()).collect(),
             stamp: vec![0; threads],
             seq: 0,
@@ -133,7 +138,9 @@ impl Sharded {
             let w = if r.key.is_empty() {
                 r.pattern as usize % n
             } else {
-                (key_hash(program, &event, &r.key) % n as u64) as usize
+                let h = key_hash(&self.hasher, program, &event, &r.key);
+                // The high bits, spread over `n` without a division.
+                ((u128::from(h) * n as u128) >> 64) as usize
             };
             let b = &mut self.pending[w];
             // A worker already holding this event gets the pattern added to
@@ -158,7 +165,14 @@ impl Sharded {
         last: bool,
     ) -> Result<(), PipelineError> {
         for (w, tx) in self.senders.iter().enumerate() {
-            let batch = std::mem::take(&mut self.pending[w]);
+            // The next batch is likely as large: size it now rather than
+            // growing it from empty every time.
+            let next = Batch {
+                events: Vec::with_capacity(self.pending[w].events.len()),
+                pats: Vec::with_capacity(self.pending[w].pats.len()),
+                ends: Vec::with_capacity(self.pending[w].ends.len()),
+            };
+            let batch = std::mem::replace(&mut self.pending[w], next);
             if tx
                 .send(ToWorker::Batch {
                     batch,
@@ -212,8 +226,13 @@ impl Sharded {
 /// The hash of an event's partition key for one pattern. Equal keys (as
 /// the engine groups them: floats by bit pattern with `-0.0 == 0.0`) hash
 /// equally.
-fn key_hash(program: &Program, event: &Event, key: &[FieldRef]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+fn key_hash(
+    state: &hashbrown::DefaultHashBuilder,
+    program: &Program,
+    event: &Event,
+    key: &[FieldRef],
+) -> u64 {
+    let mut h = state.build_hasher();
     for f in key {
         match f {
             FieldRef::Slot(s) => {

@@ -100,6 +100,128 @@ impl TsFormat {
     }
 }
 
+impl TsFormat {
+    /// The common spellings without UTF-8 validation, trimming or chrono:
+    /// epoch integers, and RFC 3339 as `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`.
+    /// `None`: use [`TsFormat::parse_time`] (which also gives the error).
+    pub(crate) fn parse_time_fast(&self, b: &[u8], cache: &mut TimeCache) -> Option<EventTime> {
+        let epoch = |unit: i64| {
+            crate::convert::parse_int(b)?
+                .checked_mul(unit)
+                .map(EventTime::from_nanos)
+        };
+        match self {
+            TsFormat::Rfc3339 => rfc3339_fast(b, cache).map(EventTime::from_nanos),
+            TsFormat::EpochS => epoch(1_000_000_000),
+            TsFormat::EpochMs => epoch(1_000_000),
+            TsFormat::EpochUs => epoch(1_000),
+            TsFormat::EpochNs => epoch(1),
+            TsFormat::Chrono(_) => None,
+        }
+    }
+}
+
+/// The last `YYYY-MM-DDTHH:MM` seen and its seconds since the epoch: a
+/// stream's times share it for a minute at a time.
+#[derive(Debug, Default)]
+pub(crate) struct TimeCache {
+    prefix: [u8; 16],
+    secs: i64,
+    valid: bool,
+}
+
+/// Two ASCII digits, or `None`.
+fn two(a: u8, b: u8) -> Option<i64> {
+    let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+    (a <= 9 && b <= 9).then(|| i64::from(a * 10 + b))
+}
+
+/// Seconds since the epoch of `YYYY-MM-DDTHH:MM`, validated as chrono does.
+fn date_minute(h: &[u8; 16]) -> Option<i64> {
+    if h[4] != b'-' || h[7] != b'-' || h[10] != b'T' || h[13] != b':' {
+        return None;
+    }
+    let year = two(h[0], h[1])? * 100 + two(h[2], h[3])?;
+    let month = two(h[5], h[6])?;
+    let day = two(h[8], h[9])?;
+    let hour = two(h[11], h[12])?;
+    let min = two(h[14], h[15])?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || min > 59 {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's algorithm); years are 0..=9999 here.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + min * 60)
+}
+
+/// Nanoseconds since the epoch of the strict RFC 3339 form; `None` for
+/// anything else, including values chrono would reject or that overflow.
+fn rfc3339_fast(b: &[u8], cache: &mut TimeCache) -> Option<i64> {
+    let (head, rest) = b.split_first_chunk::<16>()?;
+    let base = if cache.valid && cache.prefix == *head {
+        cache.secs
+    } else {
+        let secs = date_minute(head)?;
+        *cache = TimeCache {
+            prefix: *head,
+            secs,
+            valid: true,
+        };
+        secs
+    };
+    let [b':', s1, s2, rest @ ..] = rest else {
+        return None;
+    };
+    let sec = two(*s1, *s2)?;
+    // A leap second (`:60`) is left to chrono.
+    if sec > 59 {
+        return None;
+    }
+    let mut rest = rest;
+    let mut nanos = 0i64;
+    if let Some((b'.', r)) = rest.split_first() {
+        let n = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 || n > 9 {
+            return None;
+        }
+        for &d in &r[..n] {
+            nanos = nanos * 10 + i64::from(d - b'0');
+        }
+        nanos *= 10i64.pow(9 - n as u32);
+        rest = &r[n..];
+    }
+    let offset = match rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let h = two(*h1, *h2)?;
+            let m = two(*m1, *m2)?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = h * 3600 + m * 60;
+            if *sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    (base + sec - offset)
+        .checked_mul(1_000_000_000)?
+        .checked_add(nanos)
+}
+
 impl fmt::Display for TsFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -226,6 +348,86 @@ mod tests {
             f.parse_time("9999-01-01T00:00:00Z")
                 .unwrap_err()
                 .contains("range")
+        );
+    }
+
+    #[test]
+    fn rfc3339_fast_path_agrees_with_chrono() {
+        let mut x: u64 = 11;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let mut texts: Vec<String> = [
+            "2024-02-29T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-01-02T03:30:00.000Z",
+            "2024-13-01T00:00:00Z",
+            "2024-12-31T23:59:60Z",
+            "2024-01-02t03:30:00Z",
+            "2024-01-02 03:30:00Z",
+            "2024-01-02T03:30:00z",
+            "2024-01-02T03:30:00.Z",
+            "2024-01-02T03:30:00.1234567891Z",
+            "2024-01-02T03:30:00+05:30",
+            "2024-01-02T03:30:00-23:59",
+            "2024-01-02T03:30:00+24:00",
+            "1677-09-21T00:12:43.145224191Z",
+            "1677-09-21T00:12:43.145224192Z",
+            "2262-04-11T23:47:16.854775807Z",
+            "2262-04-11T23:47:16.854775808Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "1969-12-31T23:59:59.999Z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            let frac = match next(4) {
+                0 => String::new(),
+                _ => format!(".{}", "123456789".get(..1 + next(9) as usize).unwrap()),
+            };
+            let off = match next(3) {
+                0 => "Z".to_string(),
+                _ => format!(
+                    "{}{:02}:{:02}",
+                    if next(2) == 0 { '+' } else { '-' },
+                    next(25),
+                    next(61)
+                ),
+            };
+            texts.push(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}{off}",
+                1600 + next(800),
+                next(14),
+                next(33),
+                next(25),
+                next(61),
+                next(62)
+            ));
+        }
+        let f = TsFormat::Rfc3339;
+        let mut fast = 0;
+        let mut cache = TimeCache::default();
+        for (i, t) in texts.iter().enumerate() {
+            // Runs of one minute exercise the cache.
+            let t = if i % 3 == 1 {
+                format!("{}{}", texts[i - 1].get(..17).unwrap_or(""), &t[17..])
+            } else {
+                t.clone()
+            };
+            if let Some(v) = f.parse_time_fast(t.as_bytes(), &mut cache) {
+                fast += 1;
+                assert_eq!(Ok(v), f.parse_time(&t), "{t}");
+            }
+        }
+        assert!(fast > texts.len() / 4, "{fast}");
+        assert_eq!(
+            f.parse_time_fast(b"2024-01-02T03:30:00.613Z", &mut cache),
+            Some(EventTime::from_nanos(1_704_166_200_613_000_000))
         );
     }
 
