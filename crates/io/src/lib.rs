@@ -48,10 +48,9 @@
 //!
 //! # Performance
 //!
-//! The CSV reader splits records itself (`scan.rs`: the csv crate's rules,
-//! eight bytes at a time, unquoted cells left in its reused buffer),
-//! resolves the column of every field of every type once, converts plain
-//! integers, decimals and timestamps straight from bytes (anything else
+//! The CSV reader splits records with `csv-core` (the csv crate's own
+//! parser) from a 256 KiB buffer into one reused record, resolves the
+//! column of every field of every type once, converts plain integers, decimals and timestamps straight from bytes (anything else
 //! takes the general, error-reporting path), and interns repeated short
 //! strings per field. The pipeline gives the engine only events some
 //! pattern routes; the others just move the watermark at the batch end.
@@ -65,7 +64,6 @@ mod convert;
 mod error;
 mod pipeline;
 mod read;
-mod scan;
 mod shard;
 mod time;
 mod write;

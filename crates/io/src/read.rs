@@ -7,7 +7,6 @@
 
 use crate::convert::{Interner, Schema, convert, convert_fast};
 use crate::error::{ReadError, RowError};
-use crate::scan::Scanner;
 use crate::time::{TimeCache, TsFormat, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
 use dalal::{Event, Value};
@@ -160,8 +159,120 @@ impl Common {
     }
 }
 
+/// CSV records, split by `csv-core` with the csv crate's defaults (`,`,
+/// `"` doubled to escape, `\r`, `\n` or `\r\n` ends, blank lines skipped,
+/// a leading byte order mark dropped), each into one reused buffer.
+///
+/// `csv-core` is driven directly rather than through `csv::Reader` for the
+/// line numbers: the reader's record position is taken before the blank
+/// lines and the `\n` of a `\r\n` that precede the record, so it names the
+/// line before. Skipping those bytes here first makes the line the one the
+/// record's first byte is on.
+struct Records {
+    input: std::io::BufReader<Box<dyn Read + Send>>,
+    core: csv_core::Reader,
+    /// The current record's cells, unescaped, back to back.
+    bytes: Vec<u8>,
+    /// Where each cell of `bytes` ends.
+    ends: Vec<usize>,
+    /// Cells in the current record.
+    len: usize,
+    /// The line the current record starts on.
+    line: u64,
+}
+
+impl Records {
+    fn new(input: Box<dyn Read + Send>) -> Records {
+        Records {
+            input: std::io::BufReader::with_capacity(1 << 18, input),
+            core: csv_core::Reader::new(),
+            bytes: vec![0; 1 << 10],
+            ends: vec![0; 64],
+            len: 0,
+            line: 1,
+        }
+    }
+
+    /// Reads the next record; `false` at the end of the input.
+    fn next_record(&mut self) -> std::io::Result<bool> {
+        use csv_core::ReadRecordResult as R;
+        self.len = 0;
+        // Blank lines and the `\n` of a `\r\n` belong before the record.
+        loop {
+            let buf = self.input.fill_buf()?;
+            let skip = buf
+                .iter()
+                .position(|&b| b != b'\n' && b != b'\r')
+                .unwrap_or(buf.len());
+            let newlines = buf[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+            let at_end = buf.is_empty();
+            let found = skip < buf.len();
+            self.input.consume(skip);
+            self.core.set_line(self.core.line() + newlines);
+            if found || at_end {
+                break;
+            }
+        }
+        self.line = self.core.line();
+        let mut out = 0;
+        loop {
+            let buf = self.input.fill_buf()?;
+            let (res, nin, nout, nend) =
+                self.core
+                    .read_record(buf, &mut self.bytes[out..], &mut self.ends[self.len..]);
+            self.input.consume(nin);
+            out += nout;
+            self.len += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => {
+                    let n = self.bytes.len() * 2;
+                    self.bytes.resize(n, 0);
+                }
+                R::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                R::Record => return Ok(true),
+                R::End => {
+                    self.len = 0;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    /// The line the current record starts on (1-based).
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Cells in the current record.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// One cell of the current record; empty past the end.
+    fn get(&self, i: usize) -> &[u8] {
+        if i >= self.len {
+            return &[];
+        }
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or_default(),
+            None => 0,
+        };
+        let end = self.ends.get(i).copied().unwrap_or_default();
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// The current record's cells.
+    fn cells(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len).map(|i| self.get(i))
+    }
+}
+
 struct CsvReader {
-    scan: Scanner,
+    scan: Records,
     common: Common,
     /// Cells per row (the header's length).
     width: usize,
@@ -180,7 +291,7 @@ impl CsvReader {
         common: Common,
         options: &ReaderOptions,
     ) -> Result<CsvReader, ReadError> {
-        let mut scan = Scanner::new(input);
+        let mut scan = Records::new(input);
         let (names, header_line, done) = match &options.columns {
             Some(cols) => (cols.clone(), None, false),
             None => {
@@ -729,6 +840,67 @@ mod tests {
                 r#"9: [Str("TCS"), Float(-0.25), Int(7)]"#.to_string(),
             ]
         );
+    }
+
+    /// Hands out at most `chunk` bytes per read, so records cross refills.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        chunk: usize,
+    }
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len() - self.at);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn read_lines(text: &str, chunk: usize) -> Vec<(u64, Vec<String>)> {
+        let mut s = Records::new(Box::new(Trickle {
+            data: text.as_bytes().to_vec(),
+            at: 0,
+            chunk,
+        }));
+        let mut got = Vec::new();
+        while s.next_record().unwrap() {
+            let cells = s
+                .cells()
+                .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                .collect();
+            got.push((s.line(), cells));
+        }
+        got
+    }
+
+    #[test]
+    fn records_across_reads_and_lines_as_an_editor_counts() {
+        let text = "a,\"b\nc\"\r\n\n\r\nx,\"q\"\"\"\r\n\nlast";
+        let want = vec![
+            (1, vec!["a".to_string(), "b\nc".to_string()]),
+            (5, vec!["x".to_string(), "q\"".to_string()]),
+            (7, vec!["last".to_string()]),
+        ];
+        for chunk in [1, 2, 3, 5, 100] {
+            assert_eq!(read_lines(text, chunk), want, "chunk {chunk}");
+        }
+        // The byte order mark is dropped when it arrives in one read.
+        let got = read_lines("\u{feff}a,b\n\n1,2", 100);
+        assert_eq!(got[0], (1, vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(got[1], (3, vec!["1".to_string(), "2".to_string()]));
+    }
+
+    #[test]
+    fn a_record_longer_than_the_buffers() {
+        let long = "y".repeat((1 << 19) + 5);
+        let cells = ",\"z\"".repeat(100);
+        let text = format!("h\r\n{long}{cells}\n");
+        let got = read_lines(&text, 1 << 14);
+        assert_eq!(got[1].0, 2);
+        assert_eq!(got[1].1.len(), 101);
+        assert_eq!(got[1].1[0], long);
+        assert_eq!(got[1].1[100], "z");
     }
 
     #[test]
