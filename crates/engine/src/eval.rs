@@ -875,6 +875,7 @@ enum Num {
 }
 
 impl Num {
+    #[inline(always)]
     fn of(v: &Value) -> Num {
         match v {
             Value::Int(i) => Num::I(*i),
@@ -915,8 +916,9 @@ impl Num {
 
 impl Operand {
     /// Not recursive (an arithmetic step's operands are leaves, see
-    /// `from_expr`), so the field reader inlines into it.
-    #[inline]
+    /// `from_expr`), so the field reader inlines into it. `always`: with a
+    /// plain hint these stayed calls in the profile (-3.5% on seq2).
+    #[inline(always)]
     fn num<'a>(
         &'a self,
         get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
@@ -928,7 +930,7 @@ impl Operand {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn leaf_num<'a>(
         &'a self,
         get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,

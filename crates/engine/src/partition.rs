@@ -262,7 +262,7 @@ impl View<'_> {
 
 impl<'a> View<'a> {
     /// The event `var` with `access` reads (as [`Env::field`] resolves it).
-    #[inline]
+    #[inline(always)]
     fn stored(&self, var: VarId, access: Access) -> Option<&'a Stored> {
         if let Some((v, e)) = self.neg {
             if v == var {
@@ -581,7 +581,7 @@ impl Partition {
         self.lists_live = self.lists.len();
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, pos: Pos) -> Option<&Stored> {
         pos.checked_sub(self.base)
             .and_then(|i| usize::try_from(i).ok())
