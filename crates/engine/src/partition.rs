@@ -162,11 +162,14 @@ pub(crate) struct Pending {
 /// A complete candidate ready to be ordered and emitted.
 struct Done {
     run: Run,
-    /// (deadline or i64::MIN, first position, sorted positions) — the completion order.
-    order: (i64, Pos, Vec<Pos>),
-    /// The bindings spelled out: the tie-break of the order, and equality.
-    binds: Vec<BindKey>,
+    /// The trailing-`NOT` deadline it waited for, or `i64::MIN`.
+    deadline: i64,
 }
+
+/// The completion order of a [`Done`]: (deadline, first position, sorted
+/// positions), then the bindings spelled out (the tie-break, and equality).
+/// Built only when a batch has several candidates to order.
+type OrderKey = ((i64, Pos, Vec<Pos>), Vec<BindKey>);
 
 /// Counters a partition reports to the engine.
 #[derive(Default, Debug, Clone, Copy)]
@@ -898,6 +901,13 @@ impl Partition {
         v
     }
 
+    fn order_key(&self, d: &Done) -> OrderKey {
+        (
+            (d.deadline, d.run.first_pos(), self.positions(&d.run)),
+            self.bind_keys(&d.run),
+        )
+    }
+
     fn bind_keys(&self, run: &Run) -> Vec<BindKey> {
         run.binds
             .iter()
@@ -1045,18 +1055,16 @@ impl Partition {
     /// A run reached the accept state: check absences, then complete it now
     /// or park it until its trailing `NOT` window closes.
     fn complete(&mut self, ctx: &Ctx, run: Run, done: &mut Vec<Done>) {
-        let (Some((first, first_ts)), Some(last)) = (run.first, run.last) else {
+        let (Some((_, first_ts)), Some(last)) = (run.first, run.last) else {
             return;
         };
         let Some(trailing) = self.check_nots(ctx, &run) else {
             return;
         };
         if trailing.is_empty() {
-            let positions = self.positions(&run);
             done.push(Done {
-                order: (i64::MIN, first, positions),
-                binds: self.bind_keys(&run),
                 run,
+                deadline: i64::MIN,
             });
         } else {
             let deadline = ctx
@@ -1096,13 +1104,9 @@ impl Partition {
         }
         let done = due
             .into_iter()
-            .map(|p| {
-                let positions = self.positions(&p.run);
-                Done {
-                    order: (p.deadline, p.run.first_pos(), positions),
-                    binds: self.bind_keys(&p.run),
-                    run: p.run,
-                }
+            .map(|p| Done {
+                run: p.run,
+                deadline: p.deadline,
             })
             .collect();
         self.emit_batch(ctx, done, out, stats);
@@ -1120,14 +1124,14 @@ impl Partition {
         if done.is_empty() {
             return;
         }
-        done.sort_by(|a, b| {
-            a.order
-                .cmp(&b.order)
-                .then_with(|| a.binds.cmp(&b.binds))
-                .then_with(|| a.run.alt.cmp(&b.run.alt))
-        });
-        // Two AND orders can produce the same binding (empty lists): once.
-        done.dedup_by(|b, a| a.order == b.order && a.binds == b.binds);
+        if done.len() > 1 {
+            let mut keyed: Vec<(OrderKey, Done)> =
+                done.into_iter().map(|d| (self.order_key(&d), d)).collect();
+            keyed.sort_by(|(a, da), (b, db)| a.cmp(b).then_with(|| da.run.alt.cmp(&db.run.alt)));
+            // Two AND orders can produce the same binding (empty lists): once.
+            keyed.dedup_by(|b, a| a.0 == b.0);
+            done = keyed.into_iter().map(|(_, d)| d).collect();
+        }
         let mut pruned_first: Option<Pos> = None; // SKIP PAST: drop first <= this
         let mut dropped_starts: Vec<Pos> = Vec::new(); // SKIP TO NEXT
         for d in done {
@@ -1135,7 +1139,8 @@ impl Partition {
             if pruned_first.is_some_and(|l| first <= l) || dropped_starts.contains(&first) {
                 continue;
             }
-            let last = d.order.2.last().copied().unwrap_or(first);
+            // Events are bound in stream order: the last bound is the latest.
+            let last = d.run.last.unwrap_or(first);
             out.push(self.to_match(ctx, &d.run));
             stats.matches += 1;
             match ctx.nfa.after_match {
@@ -1194,19 +1199,9 @@ impl Partition {
             };
             events.push((names.vars.get(i).cloned().unwrap_or_default(), b));
         }
-        // The first and last bound positions, without sorting them all.
-        let (mut lo, mut hi): (Option<Pos>, Option<Pos>) = (None, None);
-        let mut see = |p: Pos| {
-            lo = Some(lo.map_or(p, |l| l.min(p)));
-            hi = Some(hi.map_or(p, |h| h.max(p)));
-        };
-        for b in &run.binds {
-            match *b {
-                Bind::One(p) => see(p),
-                b @ Bind::Many { .. } => self.positions_of(b).iter().copied().for_each(&mut see),
-                Bind::Unbound => {}
-            }
-        }
+        // Events are bound in stream order: the first bound is the earliest
+        // and the last the latest.
+        let (lo, hi) = (run.first.map(|f| f.0), run.last);
         let ts_of = |p: Option<Pos>| {
             p.and_then(|p| self.get(p))
                 .map_or(EventTime::MIN, |e| e.event.ts)
