@@ -952,9 +952,7 @@ impl Partition {
             self.pending = pending;
         }
         if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
-            if self.buf.len() >= 2 * self.pruned_len + 32 {
-                self.prune_buffer(ctx);
-            }
+            self.maybe_prune(ctx);
             return;
         }
         let Scratch {
@@ -1044,11 +1042,7 @@ impl Partition {
         }
         self.runs = runs;
         self.emit_batch(ctx, done, out, stats);
-        // Keeping a few more events than needed changes no result (they
-        // are events of S either way); `advance` prunes fully.
-        if self.buf.len() >= 2 * self.pruned_len + 32 {
-            self.prune_buffer(ctx);
-        }
+        self.maybe_prune(ctx);
         self.maybe_compact();
     }
 
@@ -1252,6 +1246,15 @@ impl Partition {
         }
         self.prune_buffer(ctx);
         self.maybe_compact();
+    }
+
+    /// Prunes when the buffer has doubled since the last pruning (pruning
+    /// walks every run). Keeping a few more events than needed changes no
+    /// result (they are events of S either way); `advance` prunes fully.
+    fn maybe_prune(&mut self, ctx: &Ctx) {
+        if self.buf.len() >= 2 * self.pruned_len + 32 {
+            self.prune_buffer(ctx);
+        }
     }
 
     /// Frees buffered events no run, pending match or future absence check
