@@ -72,6 +72,12 @@ pub(crate) struct Nfa {
     /// running [`crate::eval::Summary`] for each, so `avg(t[..i-1].x)` costs
     /// O(1) per element instead of a pass over the list.
     pub agg_slots: Vec<(VarId, Option<dalal_lang::typed::FieldRef>)>,
+    /// A plain sequence of singletons: one alternative whose states form a
+    /// chain of single `begin` edges ending in the accept state, with no
+    /// epsilon edge, `NOT`, Kleene variable or running aggregate. Such a
+    /// pattern takes [`crate::partition::Partition`]'s direct step instead
+    /// of the general exploration (same results, far less work per run).
+    pub plain: bool,
 }
 
 /// A compiled conjunct.
@@ -509,7 +515,12 @@ pub(crate) fn compile(
         }
         false
     });
+    let plain = alts.len() == 1
+        && !negated.iter().any(|&n| n)
+        && agg_slots.is_empty()
+        && alts.first().is_some_and(is_chain);
     Ok(Nfa {
+        plain,
         leading_not,
         alts,
         conjs,
@@ -526,6 +537,31 @@ pub(crate) fn compile(
         var_names: pat.vars.iter().map(|v| v.name.clone()).collect(),
         agg_slots,
     })
+}
+
+/// Whether the states of `alt` from its start are a chain of single
+/// non-Kleene `begin` edges ending in an accept state with no way out, and
+/// nothing else (see [`Nfa::plain`]).
+fn is_chain(alt: &Alt) -> bool {
+    let mut at = alt.start;
+    // Each step moves to a state not seen before (takes only go forward in
+    // a chain), so the walk ends within states.len() steps.
+    for _ in 0..=alt.states.len() {
+        let Some(st) = alt.states.get(at.index()) else {
+            return false;
+        };
+        if !st.eps.is_empty() {
+            return false;
+        }
+        if st.accept {
+            return st.takes.is_empty();
+        }
+        match st.takes.as_slice() {
+            [tk] if !tk.kleene && !tk.grow && tk.target.0 > at.0 => at = tk.target,
+            _ => return false,
+        }
+    }
+    false
 }
 
 impl Nfa {

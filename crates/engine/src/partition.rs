@@ -955,6 +955,10 @@ impl Partition {
             self.maybe_prune(ctx);
             return;
         }
+        if nfa.plain {
+            self.step_plain(ctx, pos, &stored, out, stats, scratch);
+            return;
+        }
         let Scratch {
             cache,
             outcomes,
@@ -1044,6 +1048,146 @@ impl Partition {
         self.emit_batch(ctx, done, out, stats);
         self.maybe_prune(ctx);
         self.maybe_compact();
+    }
+
+    /// [`Partition::on_event`]'s run step for a plain sequence
+    /// ([`Nfa::plain`]): every run waits at one `begin` edge, so a run
+    /// either takes the event along that edge or does not, and a taken run
+    /// is complete exactly when its new state is the accept state. This is
+    /// what the general exploration computes for such an automaton (no
+    /// epsilon edge to follow, no `NOT` range to open, no list or aggregate
+    /// to update), in the same order: kept runs in place, then the runs
+    /// that took the event (the extensions of existing runs in order, then
+    /// the new run), so the run cap and the completion order are the same.
+    fn step_plain(
+        &mut self,
+        ctx: &Ctx,
+        pos: Pos,
+        stored: &Stored,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+        scratch: &mut Scratch,
+    ) {
+        let nfa = ctx.nfa;
+        let Some(alt) = nfa.alts.first() else {
+            return;
+        };
+        let Scratch { cache, taken, .. } = scratch;
+        cache.clear();
+        cache.resize(nfa.conjs.len(), 0);
+        taken.clear();
+        let ev_ty = stored.event.ty;
+        let ts = stored.event.ts.0;
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.retain_mut(|run| {
+            let Some(tk) = alt
+                .states
+                .get(run.state.0 as usize)
+                .and_then(|st| st.takes.first())
+            else {
+                return false;
+            };
+            let took = tk.ty == ev_ty
+                && match (nfa.within, run.first) {
+                    (Some(w), Some((_, fts))) => ts.saturating_sub(fts) <= w,
+                    _ => true,
+                }
+                && self.plain_conjs_hold(ctx, tk, run, stored, cache);
+            let keep = match nfa.strategy {
+                Strategy::SkipTillNextMatch => !took,
+                Strategy::SkipTillAnyMatch => true,
+                Strategy::StrictContiguity => false,
+            };
+            if took {
+                let base = if keep {
+                    run.clone()
+                } else {
+                    std::mem::replace(run, Run::empty(run))
+                };
+                taken.push(self.apply_plain(tk, base, pos, ts));
+            }
+            keep
+        });
+        if let Some(seed) = ctx.seeds.first() {
+            if let Some(tk) = alt
+                .states
+                .get(seed.state.0 as usize)
+                .and_then(|st| st.takes.first())
+            {
+                if tk.ty == ev_ty && self.plain_conjs_hold(ctx, tk, seed, stored, cache) {
+                    taken.push(self.apply_plain(tk, seed.clone(), pos, ts));
+                }
+            }
+        }
+        let mut done = Vec::new();
+        for run in taken.drain(..) {
+            let accept = alt
+                .states
+                .get(run.state.0 as usize)
+                .is_some_and(|st| st.accept);
+            if accept {
+                if run.first.is_some() {
+                    done.push(Done {
+                        run,
+                        deadline: i64::MIN,
+                    });
+                }
+            } else {
+                runs.push(run);
+            }
+        }
+        if runs.len() > ctx.max_runs {
+            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
+            runs.truncate(ctx.max_runs);
+        }
+        self.runs = runs;
+        self.emit_batch(ctx, done, out, stats);
+        self.maybe_prune(ctx);
+    }
+
+    /// The conjuncts of a plain sequence's edge: every variable they name
+    /// is bound (earlier ones) or being bound, so none is skipped.
+    #[inline]
+    fn plain_conjs_hold(
+        &self,
+        ctx: &Ctx,
+        tk: &crate::nfa::Take,
+        run: &Run,
+        stored: &Stored,
+        cache: &mut [u8],
+    ) -> bool {
+        if tk.conjs.is_empty() {
+            return true;
+        }
+        let view = self.view(ctx, run, Some((tk.var, stored)));
+        tk.conjs.iter().all(|&ci| {
+            let Some(c) = ctx.nfa.conjs.get(ci as usize) else {
+                return true;
+            };
+            if c.local {
+                if let Some(slot) = cache.get_mut(ci as usize) {
+                    if *slot == 0 {
+                        *slot = if view.conj_holds(c) { 1 } else { 2 };
+                    }
+                    return *slot == 1;
+                }
+            }
+            view.conj_holds(c)
+        })
+    }
+
+    /// [`Partition::apply`] for a plain sequence's `begin` edge.
+    #[inline]
+    fn apply_plain(&self, tk: &crate::nfa::Take, mut run: Run, pos: Pos, ts: i64) -> Run {
+        if let Some(b) = run.binds.get_mut(tk.var.index()) {
+            *b = Bind::One(pos);
+        }
+        run.state = tk.target;
+        if run.first.is_none() {
+            run.first = Some((pos, ts));
+        }
+        run.last = Some(pos);
+        run
     }
 
     /// A run reached the accept state: check absences, then complete it now
@@ -1360,5 +1504,114 @@ mod tests {
         let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
         assert_eq!(lines(&out_a), lines(&out_b));
         assert!(compacted.lists.len() < plain.lists.len() / 2);
+    }
+
+    /// The direct step of a plain sequence gives what the general
+    /// exploration gives: the same matches in the same order, the same runs
+    /// after every event, the same runs dropped at the cap, under every
+    /// strategy and `AFTER MATCH` policy, with and without `WITHIN`.
+    #[test]
+    fn plain_step_equals_the_general_step() {
+        let strategies = [
+            "SKIP TILL NEXT MATCH",
+            "SKIP TILL ANY MATCH",
+            "STRICT CONTIGUITY",
+        ];
+        let policies = [
+            "AFTER MATCH SKIP PAST LAST EVENT",
+            "AFTER MATCH SKIP TO NEXT EVENT",
+            "AFTER MATCH NO SKIP",
+        ];
+        let shapes = [
+            ("SEQ(T a, T b) WHERE b.x > a.x", "WITHIN 30ms"),
+            (
+                "SEQ(T a, U b, T c) WHERE b.x >= a.x AND c.x < b.x + 2",
+                "WITHIN 50ms",
+            ),
+            (
+                "SEQ(T a, T b, T c) WHERE a.x < 5 AND c.x <> a.x",
+                "WITHIN 1s",
+            ),
+            ("SEQ(U a)", ""),
+        ];
+        let mut checked = 0;
+        for (shape, within) in shapes {
+            for strategy in strategies {
+                for policy in policies {
+                    for max_runs in [3, 100_000] {
+                        let text = format!(
+                            "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
+                             PATTERN p {shape} {within} {strategy} {policy};"
+                        );
+                        checked += compare_plain(&text, max_runs);
+                    }
+                }
+            }
+        }
+        assert!(checked > 200, "too few matches compared: {checked}");
+    }
+
+    /// Feeds one stream to the plain and the general step; returns the
+    /// number of matches compared.
+    fn compare_plain(text: &str, max_runs: usize) -> usize {
+        let program = Program::compile(text).unwrap();
+        let id = PatternId::from_index(0);
+        let plain_nfa = program.nfa(id);
+        assert!(plain_nfa.plain, "not compiled as plain: {text}");
+        let mut general_nfa = crate::nfa::compile(
+            &program.checked().patterns[0],
+            program.checked().types.len(),
+            &|_| None,
+        )
+        .unwrap();
+        general_nfa.plain = false;
+        let (seeds_a, seeds_b) = (seeds(plain_nfa), seeds(&general_nfa));
+        let ctx = |nfa, seeds| Ctx {
+            nfa,
+            pattern: id,
+            type_names: &program.inner.type_names,
+            names: &program.inner.names[0],
+            max_runs,
+            seeds,
+        };
+        let (ctx_a, ctx_b) = (ctx(plain_nfa, &seeds_a), ctx(&general_nfa, &seeds_b));
+        let types = [program.type_id("T").unwrap(), program.type_id("U").unwrap()];
+        let (mut a, mut b) = (
+            Partition::new(Key::default()),
+            Partition::new(Key::default()),
+        );
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        let (mut st_a, mut st_b) = (StepStats::default(), StepStats::default());
+        let (mut sc_a, mut sc_b) = (Scratch::default(), Scratch::default());
+        let mut r: u64 = 11;
+        let mut ts = 0i64;
+        for i in 0..200u64 {
+            r = r
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1442695040888963407);
+            let v = ((r >> 33) % 8) as i64;
+            let ty = types[((r >> 40) % 3 == 0) as usize];
+            // Equal timestamps now and then (several events at one instant).
+            ts += ((r >> 45) % 3) as i64 * 4;
+            let ev = || {
+                Event::from_parts(
+                    ty,
+                    EventTime::from_millis(ts),
+                    vec![Value::Int(0), Value::Int(v)],
+                )
+            };
+            a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
+            b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
+            let runs = |p: &Partition| -> Vec<(u32, Vec<BindKey>)> {
+                p.runs.iter().map(|r| (r.state.0, p.bind_keys(r))).collect()
+            };
+            assert_eq!(runs(&a), runs(&b), "{text}: runs after event {i}");
+            assert_eq!(st_a.dropped_runs, st_b.dropped_runs, "{text}: event {i}");
+        }
+        a.advance(&ctx_a, None, &mut out_a, &mut st_a);
+        b.advance(&ctx_b, None, &mut out_b, &mut st_b);
+        let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
+        assert_eq!(lines(&out_a), lines(&out_b), "{text}");
+        out_a.len()
     }
 }
