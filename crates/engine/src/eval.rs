@@ -887,6 +887,7 @@ impl Num {
 
     /// [`arith`] on numbers, with the same results (overflow and division
     /// by zero are NULL; mixed operands promote to FLOAT).
+    #[inline(always)]
     fn arith(op: BinaryOp, a: Num, b: Num) -> Num {
         let float = |x: f64, y: f64| match float_op(op, x, y) {
             Value::Float(r) => Num::F(r),
@@ -963,6 +964,20 @@ impl Operand {
 }
 
 impl FastCmp {
+    /// The comparison over values (strings, booleans, times): out of line,
+    /// so that the numeric path of [`FastCmp::holds`] stays small.
+    #[cold]
+    #[inline(never)]
+    fn holds_general<'a>(
+        &'a self,
+        get: &impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
+    ) -> bool {
+        let l = self.l.value(get, env);
+        let r = self.r.value(get, env);
+        matches!(binary(self.op, &l, &r), Value::Bool(true))
+    }
+
     /// The fast form of a conjunct, when it has the shape.
     pub(crate) fn from_expr(e: &CExpr) -> Option<FastCmp> {
         match e {
@@ -992,11 +1007,7 @@ impl FastCmp {
         env: &dyn Env,
     ) -> bool {
         match (self.l.num(&get, env), self.r.num(&get, env)) {
-            (Num::Other, _) | (_, Num::Other) => {
-                let l = self.l.value(&get, env);
-                let r = self.r.value(&get, env);
-                matches!(binary(self.op, &l, &r), Value::Bool(true))
-            }
+            (Num::Other, _) | (_, Num::Other) => self.holds_general(&get, env),
             (l, r) => Num::compare(l, r).is_some_and(|o| match self.op {
                 BinaryOp::Eq => o == Ordering::Equal,
                 BinaryOp::Ne => o != Ordering::Equal,

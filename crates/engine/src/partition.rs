@@ -1262,7 +1262,28 @@ impl Partition {
         if done.is_empty() {
             return;
         }
-        if done.len() > 1 {
+        if done.len() > 1 && ctx.nfa.plain {
+            // A plain sequence binds one event per variable, in stream
+            // order, with no trailing deadline: the completion order is the
+            // order of the sorted positions, and two candidates with the same
+            // positions are the same binding (one alternative, no lists).
+            // Compared in place: no key is built per candidate.
+            let sorted = |d: &Done| -> SmallVec<[Pos; 4]> {
+                let mut v: SmallVec<[Pos; 4]> = d
+                    .run
+                    .binds
+                    .iter()
+                    .filter_map(|b| match b {
+                        Bind::One(p) => Some(*p),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            done.sort_by_cached_key(sorted);
+            done.dedup_by(|b, a| sorted(a) == sorted(b));
+        } else if done.len() > 1 {
             let mut keyed: Vec<(OrderKey, Done)> =
                 done.into_iter().map(|d| (self.order_key(&d), d)).collect();
             keyed.sort_by(|(a, da), (b, db)| a.cmp(b).then_with(|| da.run.alt.cmp(&db.run.alt)));
