@@ -931,7 +931,10 @@ impl Partition {
     ) {
         let ts = event.ts.0;
         self.fire(ctx, Some(ts), out, stats);
-        self.expire(ctx, ts);
+        // A plain sequence drops expired runs in its step's own pass.
+        if !ctx.nfa.plain {
+            self.expire(ctx, ts);
+        }
         self.now = self.now.max(ts);
         let ty = event.ty;
         let pos = self.next_pos();
@@ -952,6 +955,9 @@ impl Partition {
             self.pending = pending;
         }
         if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
+            if nfa.plain {
+                self.expire(ctx, ts);
+            }
             self.maybe_prune(ctx);
             return;
         }
@@ -1087,6 +1093,12 @@ impl Partition {
             else {
                 return false;
             };
+            if let (Some(w), Some((_, fts))) = (nfa.within, run.first) {
+                // What `expire` does for the general step.
+                if fts.saturating_add(w) < ts {
+                    return false;
+                }
+            }
             let took = tk.ty == ev_ty
                 && match (nfa.within, run.first) {
                     (Some(w), Some((_, fts))) => ts.saturating_sub(fts) <= w,
