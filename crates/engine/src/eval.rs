@@ -952,14 +952,28 @@ impl Operand {
                 var,
                 range,
                 field,
-            } => match env.summary(*var, *range, *field) {
-                Some(s) => Num::of(&s.result(*func)),
-                // No running summary: the general path folds the list.
-                None => Num::Other,
-            },
+            } => agg_num(*func, *var, *range, *field, env),
             // Never built (one arithmetic step at most): the general path.
             Operand::Arith(..) => Num::Other,
         }
+    }
+}
+
+/// An aggregate operand as a number. Out of line: inlined, its summary
+/// handling made every comparison's frame large (seq2 compares no
+/// aggregate, yet paid for the spills).
+#[inline(never)]
+fn agg_num(
+    func: AggFunc,
+    var: VarId,
+    range: AggRange,
+    field: Option<FieldRef>,
+    env: &dyn Env,
+) -> Num {
+    match env.summary(var, range, field) {
+        Some(s) => Num::of(&s.result(func)),
+        // No running summary: the general path folds the list.
+        None => Num::Other,
     }
 }
 

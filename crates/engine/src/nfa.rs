@@ -78,6 +78,13 @@ pub(crate) struct Nfa {
     /// pattern takes [`crate::partition::Partition`]'s direct step instead
     /// of the general exploration (same results, far less work per run).
     pub plain: bool,
+    /// One alternative, no `NOT`, and every epsilon edge a Kleene `proceed`
+    /// into a state with no epsilon edge of its own (sequences of
+    /// singletons and Kleene variables with a minimum of at least one): a
+    /// run's outcomes are its state's takes and those one `proceed` away,
+    /// which [`crate::partition::Partition`]'s linear step enumerates
+    /// directly instead of exploring.
+    pub linear: bool,
 }
 
 /// A compiled conjunct.
@@ -519,8 +526,21 @@ pub(crate) fn compile(
         && !negated.iter().any(|&n| n)
         && agg_slots.is_empty()
         && alts.first().is_some_and(is_chain);
+    let linear = alts.len() == 1
+        && !negated.iter().any(|&n| n)
+        && alts.first().is_some_and(|a| {
+            a.states.iter().all(|st| {
+                st.eps.iter().all(|e| {
+                    matches!(e.kind, EpsKind::Proceed { .. })
+                        && a.states
+                            .get(e.target.index())
+                            .is_some_and(|t| t.eps.is_empty())
+                })
+            })
+        });
     Ok(Nfa {
         plain,
+        linear,
         leading_not,
         alts,
         conjs,

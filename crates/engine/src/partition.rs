@@ -965,6 +965,10 @@ impl Partition {
             self.step_plain(ctx, pos, &stored, out, stats, scratch);
             return;
         }
+        if nfa.linear {
+            self.step_linear(ctx, pos, &stored, out, stats, scratch);
+            return;
+        }
         let Scratch {
             cache,
             outcomes,
@@ -1155,6 +1159,223 @@ impl Partition {
         self.runs = runs;
         self.emit_batch(ctx, done, out, stats);
         self.maybe_prune(ctx);
+    }
+
+    /// [`Partition::on_event`]'s run step for a linear automaton
+    /// ([`Nfa::linear`]: singletons and Kleene variables with a minimum,
+    /// no `NOT`, `OR` or `AND`). A run's outcomes are the takes of its
+    /// state and of the state one `proceed` edge away, enumerated in the
+    /// order the general exploration visits them; after a take, the same
+    /// one-edge look-ahead says whether the run can still take an event
+    /// and whether it is complete. Runs, forks, completions and their order
+    /// are those of the general step (tested against it event by event).
+    fn step_linear(
+        &mut self,
+        ctx: &Ctx,
+        pos: Pos,
+        stored: &Stored,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+        scratch: &mut Scratch,
+    ) {
+        let nfa = ctx.nfa;
+        let Some(alt) = nfa.alts.first() else {
+            return;
+        };
+        let Scratch { cache, taken, .. } = scratch;
+        cache.clear();
+        cache.resize(nfa.conjs.len(), 0);
+        taken.clear();
+        let mut outs: SmallVec<[(StateId, u32); 2]> = SmallVec::new();
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.retain_mut(|run| {
+            outs.clear();
+            self.linear_outcomes(ctx, alt, run, stored, cache, &mut outs);
+            let keep = match nfa.strategy {
+                Strategy::SkipTillNextMatch => outs.is_empty(),
+                Strategy::SkipTillAnyMatch => true,
+                Strategy::StrictContiguity => false,
+            };
+            let n = outs.len();
+            for (i, &(state, take)) in outs.iter().enumerate() {
+                let base = if !keep && i + 1 == n {
+                    std::mem::replace(run, Run::empty(run))
+                } else {
+                    run.clone()
+                };
+                let step = Step {
+                    base: None,
+                    nots: Vec::new(),
+                    state,
+                    take,
+                };
+                taken.push(self.apply(ctx, base, step, pos, stored));
+            }
+            keep
+        });
+        if let Some(seed) = ctx.seeds.first() {
+            outs.clear();
+            self.linear_outcomes(ctx, alt, seed, stored, cache, &mut outs);
+            for &(state, take) in &outs {
+                let step = Step {
+                    base: None,
+                    nots: Vec::new(),
+                    state,
+                    take,
+                };
+                taken.push(self.apply(ctx, seed.clone(), step, pos, stored));
+            }
+        }
+        let mut done = Vec::new();
+        for run in taken.drain(..) {
+            let (live, accept) = self.linear_settle(ctx, alt, &run);
+            match (accept, live) {
+                (Some(state), true) => {
+                    let mut r = run.clone();
+                    r.state = state;
+                    self.complete(ctx, r, &mut done);
+                    runs.push(run);
+                }
+                (Some(state), false) => {
+                    let mut r = run;
+                    r.state = state;
+                    self.complete(ctx, r, &mut done);
+                }
+                (None, true) => runs.push(run),
+                (None, false) => {}
+            }
+        }
+        if runs.len() > ctx.max_runs {
+            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
+            runs.truncate(ctx.max_runs);
+        }
+        self.runs = runs;
+        self.emit_batch(ctx, done, out, stats);
+        self.maybe_prune(ctx);
+        self.maybe_compact();
+    }
+
+    /// The takes of `run` for the event `stored` in a linear automaton:
+    /// those of its state, then those of the state its `proceed` edges
+    /// lead to (when the list is long enough and the completion conjuncts
+    /// hold), as `(state, take index)`.
+    fn linear_outcomes(
+        &self,
+        ctx: &Ctx,
+        alt: &crate::nfa::Alt,
+        run: &Run,
+        stored: &Stored,
+        cache: &mut [u8],
+        outs: &mut SmallVec<[(StateId, u32); 2]>,
+    ) {
+        let Some(st) = alt.states.get(run.state.0 as usize) else {
+            return;
+        };
+        if !st.reach.contains(&stored.event.ty) {
+            return;
+        }
+        if let (Some(w), Some((_, fts))) = (ctx.nfa.within, run.first) {
+            if stored.event.ts.0.saturating_sub(fts) > w {
+                return;
+            }
+        }
+        self.linear_takes(ctx, run, run.state, st, stored, cache, outs);
+        for eps in &st.eps {
+            let EpsKind::Proceed { var, min } = eps.kind else {
+                continue;
+            };
+            let count = run.binds.get(var.index()).map_or(0, |b| b.list_len());
+            if count < min as usize {
+                continue;
+            }
+            let view = self.view(ctx, run, None);
+            if !self.conjs_hold(ctx, &eps.conjs, &view, false, None) {
+                continue;
+            }
+            if let Some(target) = alt.states.get(eps.target.0 as usize) {
+                self.linear_takes(ctx, run, eps.target, target, stored, cache, outs);
+            }
+        }
+    }
+
+    /// The takes of one state that accept `stored` for `run`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn linear_takes(
+        &self,
+        ctx: &Ctx,
+        run: &Run,
+        state: StateId,
+        st: &crate::nfa::State,
+        stored: &Stored,
+        cache: &mut [u8],
+        outs: &mut SmallVec<[(StateId, u32); 2]>,
+    ) {
+        for (ti, tk) in st.takes.iter().enumerate() {
+            if tk.ty != stored.event.ty {
+                continue;
+            }
+            let count = run.binds.get(tk.var.index()).map_or(0, |b| b.list_len());
+            if tk.grow && tk.max.is_some_and(|m| count >= m as usize) {
+                continue;
+            }
+            let view = self.view(ctx, run, Some((tk.var, stored)));
+            if self.conjs_hold(
+                ctx,
+                &tk.conjs,
+                &view,
+                tk.kleene && !tk.grow,
+                Some(&mut *cache),
+            ) {
+                outs.push((state, ti as u32));
+            }
+        }
+    }
+
+    /// After a take: whether the run can still take an event (a take of
+    /// its state or of the state a `proceed` leads to is open) and the
+    /// accept state it has reached, if any (directly or through a
+    /// `proceed`), as the general exploration without an event finds them.
+    fn linear_settle(
+        &self,
+        ctx: &Ctx,
+        alt: &crate::nfa::Alt,
+        run: &Run,
+    ) -> (bool, Option<StateId>) {
+        let Some(st) = alt.states.get(run.state.0 as usize) else {
+            return (false, None);
+        };
+        let open = |st: &crate::nfa::State| {
+            st.takes.iter().any(|tk| {
+                let count = run.binds.get(tk.var.index()).map_or(0, |b| b.list_len());
+                !(tk.grow && tk.max.is_some_and(|m| count >= m as usize))
+            })
+        };
+        let mut live = open(st);
+        let mut accept = None;
+        for eps in &st.eps {
+            let EpsKind::Proceed { var, min } = eps.kind else {
+                continue;
+            };
+            let count = run.binds.get(var.index()).map_or(0, |b| b.list_len());
+            if count < min as usize {
+                continue;
+            }
+            let view = self.view(ctx, run, None);
+            if !self.conjs_hold(ctx, &eps.conjs, &view, false, None) {
+                continue;
+            }
+            if let Some(target) = alt.states.get(eps.target.0 as usize) {
+                live |= open(target);
+                if target.accept {
+                    accept = Some(eps.target);
+                }
+            }
+        }
+        if st.accept {
+            accept = Some(run.state);
+        }
+        (live, accept)
     }
 
     /// The conjuncts of a plain sequence's edge: every variable they name
@@ -1569,6 +1790,13 @@ mod tests {
         ];
         let mut checked = 0;
         for (shape, within) in shapes {
+            assert!(
+                compile_for_test(&format!(
+                    "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} {within};"
+                ))
+                .nfa(PatternId::from_index(0))
+                .plain
+            );
             for strategy in strategies {
                 for policy in policies {
                     for max_runs in [3, 100_000] {
@@ -1584,13 +1812,64 @@ mod tests {
         assert!(checked > 200, "too few matches compared: {checked}");
     }
 
+    fn compile_for_test(text: &str) -> Program {
+        Program::compile(text).unwrap()
+    }
+
+    /// The linear step (Kleene variables with a minimum among singletons)
+    /// gives what the general exploration gives, event by event.
+    #[test]
+    fn linear_step_equals_the_general_step() {
+        let strategies = [
+            "SKIP TILL NEXT MATCH",
+            "SKIP TILL ANY MATCH",
+            "STRICT CONTIGUITY",
+        ];
+        let policies = [
+            "AFTER MATCH SKIP PAST LAST EVENT",
+            "AFTER MATCH SKIP TO NEXT EVENT",
+            "AFTER MATCH NO SKIP",
+        ];
+        let shapes = [
+            "SEQ(T t{3,}) WHERE t[i].x >= t[i-1].x",
+            "SEQ(T t{2,4}) WHERE t[i].x > avg(t[..i-1].x) - 2",
+            "SEQ(T a, T t+, U b) WHERE t[i].x <> a.x AND b.x > t[1].x AND count(t) < 4",
+            "SEQ(U p{3,}) WHERE sum(p.x) > 6",
+            "SEQ(T t{1}, U u{2}, T v+)",
+        ];
+        let mut checked = 0;
+        for shape in shapes {
+            let text = format!(
+                "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} WITHIN 40ms;"
+            );
+            let nfa_ok = compile_for_test(&text);
+            let nfa = nfa_ok.nfa(PatternId::from_index(0));
+            assert!(nfa.linear && !nfa.plain, "{text}");
+            for strategy in strategies {
+                for policy in policies {
+                    for max_runs in [3, 100_000] {
+                        let text = format!(
+                            "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
+                             PATTERN p {shape} WITHIN 40ms {strategy} {policy};"
+                        );
+                        checked += compare_plain(&text, max_runs);
+                    }
+                }
+            }
+        }
+        assert!(checked > 200, "too few matches compared: {checked}");
+    }
+
     /// Feeds one stream to the plain and the general step; returns the
     /// number of matches compared.
     fn compare_plain(text: &str, max_runs: usize) -> usize {
         let program = Program::compile(text).unwrap();
         let id = PatternId::from_index(0);
         let plain_nfa = program.nfa(id);
-        assert!(plain_nfa.plain, "not compiled as plain: {text}");
+        assert!(
+            plain_nfa.plain || plain_nfa.linear,
+            "not compiled as plain or linear: {text}"
+        );
         let mut general_nfa = crate::nfa::compile(
             &program.checked().patterns[0],
             program.checked().types.len(),
@@ -1598,6 +1877,7 @@ mod tests {
         )
         .unwrap();
         general_nfa.plain = false;
+        general_nfa.linear = false;
         let (seeds_a, seeds_b) = (seeds(plain_nfa), seeds(&general_nfa));
         let ctx = |nfa, seeds| Ctx {
             nfa,
