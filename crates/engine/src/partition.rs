@@ -773,6 +773,13 @@ impl Partition {
     /// modified copy the step carried): the crossed `NOT` ranges opened and
     /// the event bound.
     fn apply(&mut self, ctx: &Ctx, mut run: Run, step: Step, pos: Pos, e: &Stored) -> Run {
+        self.apply_in(ctx, &mut run, step, pos, e);
+        run
+    }
+
+    /// [`Partition::apply`] in place: the direct steps extend a run where
+    /// it lies and move it once, instead of moving it in and out.
+    fn apply_in(&mut self, ctx: &Ctx, run: &mut Run, step: Step, pos: Pos, e: &Stored) {
         let Some(tk) = ctx
             .nfa
             .alts
@@ -780,7 +787,7 @@ impl Partition {
             .and_then(|a| a.states.get(step.state.0 as usize))
             .and_then(|s| s.takes.get(step.take as usize))
         else {
-            return run;
+            return;
         };
         for var in step.nots {
             run.nots.push(NotRange {
@@ -825,7 +832,6 @@ impl Partition {
                 n.hi = Some(pos);
             }
         }
-        run
     }
 
     /// True when `cand` is an event that negated variable `var` forbids.
@@ -1115,12 +1121,14 @@ impl Partition {
                 Strategy::StrictContiguity => false,
             };
             if took {
-                let base = if keep {
-                    run.clone()
+                if keep {
+                    let mut fork = run.clone();
+                    Self::apply_plain(tk, &mut fork, pos, ts);
+                    taken.push(fork);
                 } else {
-                    std::mem::replace(run, Run::empty(run))
-                };
-                taken.push(self.apply_plain(tk, base, pos, ts));
+                    Self::apply_plain(tk, run, pos, ts);
+                    taken.push(std::mem::replace(run, Run::empty(run)));
+                }
             }
             keep
         });
@@ -1131,7 +1139,9 @@ impl Partition {
                 .and_then(|st| st.takes.first())
             {
                 if tk.ty == ev_ty && self.plain_conjs_hold(ctx, tk, seed, stored, cache) {
-                    taken.push(self.apply_plain(tk, seed.clone(), pos, ts));
+                    let mut run = seed.clone();
+                    Self::apply_plain(tk, &mut run, pos, ts);
+                    taken.push(run);
                 }
             }
         }
@@ -1198,18 +1208,20 @@ impl Partition {
             };
             let n = outs.len();
             for (i, &(state, take)) in outs.iter().enumerate() {
-                let base = if !keep && i + 1 == n {
-                    std::mem::replace(run, Run::empty(run))
-                } else {
-                    run.clone()
-                };
                 let step = Step {
                     base: None,
                     nots: Vec::new(),
                     state,
                     take,
                 };
-                taken.push(self.apply(ctx, base, step, pos, stored));
+                if !keep && i + 1 == n {
+                    self.apply_in(ctx, run, step, pos, stored);
+                    taken.push(std::mem::replace(run, Run::empty(run)));
+                } else {
+                    let mut fork = run.clone();
+                    self.apply_in(ctx, &mut fork, step, pos, stored);
+                    taken.push(fork);
+                }
             }
             keep
         });
@@ -1411,7 +1423,7 @@ impl Partition {
 
     /// [`Partition::apply`] for a plain sequence's `begin` edge.
     #[inline]
-    fn apply_plain(&self, tk: &crate::nfa::Take, mut run: Run, pos: Pos, ts: i64) -> Run {
+    fn apply_plain(tk: &crate::nfa::Take, run: &mut Run, pos: Pos, ts: i64) {
         if let Some(b) = run.binds.get_mut(tk.var.index()) {
             *b = Bind::One(pos);
         }
@@ -1420,7 +1432,6 @@ impl Partition {
             run.first = Some((pos, ts));
         }
         run.last = Some(pos);
-        run
     }
 
     /// A run reached the accept state: check absences, then complete it now
