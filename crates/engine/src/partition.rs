@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use thin_vec::ThinVec;
 
 /// Position of an event in its partition's stream S (0, 1, 2, ...).
 pub(crate) type Pos = u64;
@@ -107,11 +108,14 @@ pub(crate) struct Run {
     alt: u32,
     state: StateId,
     binds: Binds,
-    nots: Vec<NotRange>,
+    /// Thin vectors (one pointer, no allocation when empty, which is the
+    /// common case): a run at 128 bytes or less is moved by inline copies,
+    /// at 160 bytes every move was a `memcpy` call.
+    nots: ThinVec<NotRange>,
     first: Option<(Pos, i64)>,
     last: Option<Pos>,
     /// Running aggregates, indexed like `Nfa::agg_slots`.
-    aggs: Vec<Summary>,
+    aggs: ThinVec<Summary>,
 }
 
 impl Clone for Run {
@@ -138,10 +142,10 @@ impl Run {
             alt: like.alt,
             state: like.state,
             binds: Binds::new(),
-            nots: Vec::new(),
+            nots: ThinVec::new(),
             first: None,
             last: None,
-            aggs: Vec::new(),
+            aggs: ThinVec::new(),
         }
     }
 
@@ -221,10 +225,10 @@ pub(crate) fn seeds(nfa: &Nfa) -> Vec<Run> {
             alt: ai as u32,
             state: alt.start,
             binds: smallvec::smallvec![Bind::Unbound; nfa.var_kinds.len()],
-            nots: Vec::new(),
+            nots: ThinVec::new(),
             first: None,
             last: None,
-            aggs: vec![Summary::default(); nfa.agg_slots.len()],
+            aggs: std::iter::repeat_n(Summary::default(), nfa.agg_slots.len()).collect(),
         })
         .collect()
 }
