@@ -393,6 +393,17 @@ pub(crate) struct Scratch {
     taken: Vec<Run>,
 }
 
+impl Scratch {
+    /// The local-conjunct cache (cleared, one slot per conjunct) and the
+    /// empty vector of taken runs a direct step works with.
+    fn for_direct_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>) {
+        self.cache.clear();
+        self.cache.resize(conjs, 0);
+        self.taken.clear();
+        (&mut self.cache, &mut self.taken)
+    }
+}
+
 /// Whether any take edge reachable from the run's state accepts `ty`.
 fn reaches(ctx: &Ctx, run: &Run, ty: dalal_lang::typed::TypeId) -> bool {
     ctx.nfa
@@ -1063,14 +1074,7 @@ impl Partition {
                 runs.push(run);
             }
         }
-        if runs.len() > ctx.max_runs {
-            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
-            runs.truncate(ctx.max_runs);
-        }
-        self.runs = runs;
-        self.emit_batch(ctx, done, out, stats);
-        self.maybe_prune(ctx);
-        self.maybe_compact();
+        self.end_step(ctx, runs, done, out, stats);
     }
 
     /// [`Partition::on_event`]'s run step for a plain sequence
@@ -1095,10 +1099,7 @@ impl Partition {
         let Some(alt) = nfa.alts.first() else {
             return;
         };
-        let Scratch { cache, taken, .. } = scratch;
-        cache.clear();
-        cache.resize(nfa.conjs.len(), 0);
-        taken.clear();
+        let (cache, taken) = scratch.for_direct_step(nfa.conjs.len());
         let ev_ty = stored.event.ty;
         let ts = stored.event.ts.0;
         let mut runs = std::mem::take(&mut self.runs);
@@ -1169,13 +1170,7 @@ impl Partition {
                 runs.push(run);
             }
         }
-        if runs.len() > ctx.max_runs {
-            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
-            runs.truncate(ctx.max_runs);
-        }
-        self.runs = runs;
-        self.emit_batch(ctx, done, out, stats);
-        self.maybe_prune(ctx);
+        self.end_step(ctx, runs, done, out, stats);
     }
 
     /// [`Partition::on_event`]'s run step for a linear automaton
@@ -1199,10 +1194,7 @@ impl Partition {
         let Some(alt) = nfa.alts.first() else {
             return;
         };
-        let Scratch { cache, taken, .. } = scratch;
-        cache.clear();
-        cache.resize(nfa.conjs.len(), 0);
-        taken.clear();
+        let (cache, taken) = scratch.for_direct_step(nfa.conjs.len());
         let mut outs: SmallVec<[(StateId, u32); 2]> = SmallVec::new();
         let mut runs = std::mem::take(&mut self.runs);
         runs.retain_mut(|run| {
@@ -1264,14 +1256,7 @@ impl Partition {
                 (None, false) => {}
             }
         }
-        if runs.len() > ctx.max_runs {
-            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
-            runs.truncate(ctx.max_runs);
-        }
-        self.runs = runs;
-        self.emit_batch(ctx, done, out, stats);
-        self.maybe_prune(ctx);
-        self.maybe_compact();
+        self.end_step(ctx, runs, done, out, stats);
     }
 
     /// The takes of `run` for the event `stored` in a linear automaton:
@@ -1439,6 +1424,27 @@ impl Partition {
             run.first = Some((pos, ts));
         }
         run.last = Some(pos);
+    }
+
+    /// The end of every form of the step: the run cap, the new runs put
+    /// back, the completed candidates emitted, the buffer and the list
+    /// arena tidied.
+    fn end_step(
+        &mut self,
+        ctx: &Ctx,
+        mut runs: Vec<Run>,
+        done: Vec<Done>,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+    ) {
+        if runs.len() > ctx.max_runs {
+            stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
+            runs.truncate(ctx.max_runs);
+        }
+        self.runs = runs;
+        self.emit_batch(ctx, done, out, stats);
+        self.maybe_prune(ctx);
+        self.maybe_compact();
     }
 
     /// A run reached the accept state: check absences, then complete it now
@@ -1778,22 +1784,23 @@ mod tests {
         assert!(compacted.lists.len() < plain.lists.len() / 2);
     }
 
+    const STRATEGIES: [&str; 3] = [
+        "SKIP TILL NEXT MATCH",
+        "SKIP TILL ANY MATCH",
+        "STRICT CONTIGUITY",
+    ];
+    const POLICIES: [&str; 3] = [
+        "AFTER MATCH SKIP PAST LAST EVENT",
+        "AFTER MATCH SKIP TO NEXT EVENT",
+        "AFTER MATCH NO SKIP",
+    ];
+
     /// The direct step of a plain sequence gives what the general
     /// exploration gives: the same matches in the same order, the same runs
     /// after every event, the same runs dropped at the cap, under every
     /// strategy and `AFTER MATCH` policy, with and without `WITHIN`.
     #[test]
     fn plain_step_equals_the_general_step() {
-        let strategies = [
-            "SKIP TILL NEXT MATCH",
-            "SKIP TILL ANY MATCH",
-            "STRICT CONTIGUITY",
-        ];
-        let policies = [
-            "AFTER MATCH SKIP PAST LAST EVENT",
-            "AFTER MATCH SKIP TO NEXT EVENT",
-            "AFTER MATCH NO SKIP",
-        ];
         let shapes = [
             ("SEQ(T a, T b) WHERE b.x > a.x", "WITHIN 30ms"),
             (
@@ -1815,8 +1822,8 @@ mod tests {
                 .nfa(PatternId::from_index(0))
                 .plain
             );
-            for strategy in strategies {
-                for policy in policies {
+            for strategy in STRATEGIES {
+                for policy in POLICIES {
                     for max_runs in [3, 100_000] {
                         let text = format!(
                             "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
@@ -1838,16 +1845,6 @@ mod tests {
     /// gives what the general exploration gives, event by event.
     #[test]
     fn linear_step_equals_the_general_step() {
-        let strategies = [
-            "SKIP TILL NEXT MATCH",
-            "SKIP TILL ANY MATCH",
-            "STRICT CONTIGUITY",
-        ];
-        let policies = [
-            "AFTER MATCH SKIP PAST LAST EVENT",
-            "AFTER MATCH SKIP TO NEXT EVENT",
-            "AFTER MATCH NO SKIP",
-        ];
         let shapes = [
             "SEQ(T t{3,}) WHERE t[i].x >= t[i-1].x",
             "SEQ(T t{2,4}) WHERE t[i].x > avg(t[..i-1].x) - 2",
@@ -1863,8 +1860,8 @@ mod tests {
             let nfa_ok = compile_for_test(&text);
             let nfa = nfa_ok.nfa(PatternId::from_index(0));
             assert!(nfa.linear && !nfa.plain, "{text}");
-            for strategy in strategies {
-                for policy in policies {
+            for strategy in STRATEGIES {
+                for policy in POLICIES {
                     for max_runs in [3, 100_000] {
                         let text = format!(
                             "EVENT T (k INT, x INT); EVENT U (k INT, x INT);

@@ -510,6 +510,20 @@ fn prompt(text: &str, evs: &[RefEvent]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The engine equals the reference on the whole stream, and with a
+/// snapshot and restore half-way.
+fn whole_and_restored(p: &PatSeed, s: &[EvSeed]) -> Result<(), TestCaseError> {
+    let Some(text) = build(p) else {
+        return Err(TestCaseError::reject("no pattern"));
+    };
+    let Ok(program) = case::compile(&text) else {
+        return Err(TestCaseError::reject("does not compile"));
+    };
+    let evs = events(&program, s);
+    compare(&text, &evs, &Feed::All)?;
+    compare(&text, &evs, &Feed::Snapshot { at: s.len() / 2 })
+}
+
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -538,24 +552,12 @@ proptest! {
 
     #[test]
     fn plain_sequences_match_reference(p in plain_pat_seed(), s in stream_seed()) {
-        let text = build(&p);
-        prop_assume!(text.is_some());
-        let text = text.unwrap();
-        let Ok(program) = case::compile(&text) else { return Err(TestCaseError::reject("does not compile")) };
-        let evs = events(&program, &s);
-        compare(&text, &evs, &Feed::All)?;
-        compare(&text, &evs, &Feed::Snapshot { at: s.len() / 2 })?;
+        whole_and_restored(&p, &s)?;
     }
 
     #[test]
     fn linear_sequences_match_reference(p in linear_pat_seed(), s in stream_seed()) {
-        let text = build(&p);
-        prop_assume!(text.is_some());
-        let text = text.unwrap();
-        let Ok(program) = case::compile(&text) else { return Err(TestCaseError::reject("does not compile")) };
-        let evs = events(&program, &s);
-        compare(&text, &evs, &Feed::All)?;
-        compare(&text, &evs, &Feed::Snapshot { at: s.len() / 2 })?;
+        whole_and_restored(&p, &s)?;
     }
 
     #[test]
