@@ -496,6 +496,21 @@ impl Partition {
         self.pruned_len = 0;
     }
 
+    /// Empties an idle partition for the spare pool, keeping a little of
+    /// each buffer's capacity (enough for a typical partition, small enough
+    /// that a full pool costs a few MiB).
+    pub(crate) fn park(&mut self) {
+        const PARKED: usize = 32;
+        self.buf.clear();
+        self.buf.shrink_to(PARKED);
+        self.runs.clear();
+        self.runs.shrink_to(PARKED);
+        self.pending.clear();
+        self.pending.shrink_to(PARKED);
+        self.lists.clear();
+        self.lists.shrink_to(PARKED);
+    }
+
     /// Element `i` (from 0) of what `b` binds.
     fn elem(&self, b: Bind, i: usize) -> Option<Pos> {
         match b {
