@@ -191,6 +191,21 @@ fn rfc3339_fast(b: &[u8], cache: &mut TimeCache) -> Option<i64> {
     if sec > 59 {
         return None;
     }
+    // The commonest spelling, `.mmmZ`, without the general loop.
+    if let [b'.', m1, m2, m3, b'Z'] = rest {
+        let (m1, m2, m3) = (
+            m1.wrapping_sub(b'0'),
+            m2.wrapping_sub(b'0'),
+            m3.wrapping_sub(b'0'),
+        );
+        if m1 <= 9 && m2 <= 9 && m3 <= 9 {
+            let millis = i64::from(m1) * 100 + i64::from(m2) * 10 + i64::from(m3);
+            return (base + sec)
+                .checked_mul(1_000_000_000)?
+                .checked_add(millis * 1_000_000);
+        }
+        return None;
+    }
     let mut rest = rest;
     let mut nanos = 0i64;
     if let Some((b'.', r)) = rest.split_first() {
@@ -381,6 +396,14 @@ mod tests {
             "0000-01-01T00:00:00Z",
             "9999-12-31T23:59:59Z",
             "1969-12-31T23:59:59.999Z",
+            "1969-12-31T23:59:59.001Z",
+            "2024-01-02T03:30:00.999Z",
+            "2024-01-02T03:30:00.12aZ",
+            "2024-01-02T03:30:00.1a3Z",
+            "1677-09-21T00:12:43.145Z",
+            "1677-09-21T00:12:43.146Z",
+            "2262-04-11T23:47:16.854Z",
+            "2262-04-11T23:47:16.855Z",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -407,6 +430,18 @@ mod tests {
                 next(25),
                 next(61),
                 next(62)
+            ));
+        }
+        for _ in 0..2_000 {
+            texts.push(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                1600 + next(800),
+                1 + next(12),
+                1 + next(28),
+                next(24),
+                next(60),
+                next(60),
+                next(1000)
             ));
         }
         let f = TsFormat::Rfc3339;
