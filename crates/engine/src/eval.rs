@@ -959,9 +959,9 @@ impl Operand {
     }
 }
 
-/// An aggregate operand as a number. Out of line: inlined, its summary
-/// handling made every comparison's frame large (seq2 compares no
-/// aggregate, yet paid for the spills).
+/// An aggregate operand as a number. Out of line: only comparisons with an
+/// aggregate need the summary machinery, so the plain numeric path that
+/// every field comparison takes does not carry it.
 #[inline(never)]
 fn agg_num(
     func: AggFunc,
