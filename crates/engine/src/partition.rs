@@ -1132,12 +1132,8 @@ impl Partition {
                     return false;
                 }
             }
-            let took = tk.ty == ev_ty
-                && match (nfa.within, run.first) {
-                    (Some(w), Some((_, fts))) => ts.saturating_sub(fts) <= w,
-                    _ => true,
-                }
-                && self.plain_conjs_hold(ctx, tk, run, stored, cache);
+            // A run that passed the expiry check above is within its window.
+            let took = tk.ty == ev_ty && self.plain_conjs_hold(ctx, tk, run, stored, cache);
             let keep = match nfa.strategy {
                 Strategy::SkipTillNextMatch => !took,
                 Strategy::SkipTillAnyMatch => true,
@@ -1539,22 +1535,26 @@ impl Partition {
             // order, with no trailing deadline: the completion order is the
             // order of the sorted positions, and two candidates with the same
             // positions are the same binding (one alternative, no lists).
-            // Compared in place: no key is built per candidate.
-            let sorted = |d: &Done| -> SmallVec<[Pos; 4]> {
-                let mut v: SmallVec<[Pos; 4]> = d
-                    .run
-                    .binds
-                    .iter()
-                    .filter_map(|b| match b {
-                        Bind::One(p) => Some(*p),
-                        _ => None,
-                    })
-                    .collect();
-                v.sort_unstable();
-                v
-            };
-            done.sort_by_cached_key(sorted);
-            done.dedup_by(|b, a| sorted(a) == sorted(b));
+            // The key is a few inline positions, built once per candidate.
+            let mut keyed: Vec<(SmallVec<[Pos; 4]>, Done)> = done
+                .into_iter()
+                .map(|d| {
+                    let mut k: SmallVec<[Pos; 4]> = d
+                        .run
+                        .binds
+                        .iter()
+                        .filter_map(|b| match b {
+                            Bind::One(p) => Some(*p),
+                            _ => None,
+                        })
+                        .collect();
+                    k.sort_unstable();
+                    (k, d)
+                })
+                .collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            keyed.dedup_by(|b, a| a.0 == b.0);
+            done = keyed.into_iter().map(|(_, d)| d).collect();
         } else if done.len() > 1 {
             let mut keyed: Vec<(OrderKey, Done)> =
                 done.into_iter().map(|d| (self.order_key(&d), d)).collect();
