@@ -204,7 +204,11 @@ pub struct Snapshot {
     late: Vec<Event>,
 }
 
-const SNAPSHOT_VERSION: u32 = 2;
+/// 3: the runs of a counting pattern (`Nfa::counting`) are kept as a
+/// shared list with start offsets, not as runs; a version 2 snapshot of
+/// such a pattern would restore runs the engine no longer steps, so older
+/// snapshots are refused ([`SnapshotError::Version`]).
+const SNAPSHOT_VERSION: u32 = 3;
 
 /// The matching engine: push events, drain matches.
 ///

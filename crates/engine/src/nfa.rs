@@ -85,6 +85,14 @@ pub(crate) struct Nfa {
     /// which [`crate::partition::Partition`]'s linear step enumerates
     /// directly instead of exploring.
     pub linear: bool,
+    /// A counting pattern: `SEQ(T p{m,n})` (one Kleene element, `m >= 1`)
+    /// whose conditions all read only the event being bound, under skip
+    /// till next match or strict contiguity. Every live run then takes
+    /// exactly the same events (the ones that pass the conditions), so the
+    /// runs differ only in where they start: [`crate::partition::Partition`]
+    /// keeps them as start offsets into one shared list (O(1) per event
+    /// instead of O(live runs)).
+    pub counting: bool,
 }
 
 /// A compiled conjunct.
@@ -538,9 +546,17 @@ pub(crate) fn compile(
                 })
             })
         });
+    let counting = linear
+        && agg_slots.is_empty()
+        && matches!(
+            pat.strategy,
+            Strategy::SkipTillNextMatch | Strategy::StrictContiguity
+        )
+        && alts.first().is_some_and(|a| is_counting(a, &conjs));
     Ok(Nfa {
         plain,
         linear,
+        counting,
         leading_not,
         alts,
         conjs,
@@ -582,6 +598,53 @@ fn is_chain(alt: &Alt) -> bool {
         }
     }
     false
+}
+
+/// Whether `alt` is `start --begin p--> s1`, `s1 --grow p--> s1`,
+/// `s1 --proceed p (count >= m)--> accept` with `m >= 1`, both takes of one
+/// type under the same conjuncts, each of which reads only the event being
+/// bound, and no condition on the `proceed` (see [`Nfa::counting`]).
+fn is_counting(alt: &Alt, conjs: &[Conj]) -> bool {
+    let Some(s0) = alt.states.get(alt.start.index()) else {
+        return false;
+    };
+    let ([begin], []) = (s0.takes.as_slice(), s0.eps.as_slice()) else {
+        return false;
+    };
+    let Some(s1) = alt.states.get(begin.target.index()) else {
+        return false;
+    };
+    let ([grow], [proceed]) = (s1.takes.as_slice(), s1.eps.as_slice()) else {
+        return false;
+    };
+    let Some(acc) = alt.states.get(proceed.target.index()) else {
+        return false;
+    };
+    let EpsKind::Proceed { var, min } = proceed.kind else {
+        return false;
+    };
+    begin.kleene
+        && !begin.grow
+        && grow.grow
+        && grow.target == begin.target
+        && begin.target != alt.start
+        && var == begin.var
+        && grow.var == begin.var
+        && grow.ty == begin.ty
+        && min >= 1
+        && grow.max.is_none_or(|n| n >= min)
+        && begin.conjs == grow.conjs
+        && proceed.conjs.is_empty()
+        && begin.conjs.iter().all(|&c| {
+            conjs
+                .get(c as usize)
+                .is_some_and(|c| c.local && !c.uses_previous)
+        })
+        && !s0.accept
+        && !s1.accept
+        && acc.accept
+        && acc.takes.is_empty()
+        && acc.eps.is_empty()
 }
 
 impl Nfa {

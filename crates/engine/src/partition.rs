@@ -202,6 +202,73 @@ pub(crate) struct Partition {
     /// buffer has doubled since (pruning walks every run).
     #[serde(default)]
     pruned_len: usize,
+    /// The live runs of a counting pattern ([`Nfa::counting`]); `runs`
+    /// stays empty for such a pattern.
+    #[serde(default)]
+    counter: Counter,
+}
+
+/// The live runs of a counting pattern ([`Nfa::counting`]). Every live run
+/// took every event that passed the conditions since it started, so each
+/// run's list is a suffix of one shared list and a run is just where its
+/// suffix starts: an event appends one element for all runs at once.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Counter {
+    /// (position, time) of the events the oldest live run has taken, oldest
+    /// first.
+    taken: VecDeque<(Pos, i64)>,
+    /// Elements ever removed from the front of `taken`: element `k` of
+    /// `taken` has the absolute index `dropped + k`.
+    dropped: u64,
+    /// The live runs, oldest first: the absolute index of each one's first
+    /// element (strictly increasing).
+    starts: VecDeque<u64>,
+}
+
+impl Counter {
+    /// Absolute index one past the newest element.
+    fn total(&self) -> u64 {
+        self.dropped + self.taken.len() as u64
+    }
+
+    /// The (position, time) of absolute element `i`.
+    fn at(&self, i: u64) -> Option<(Pos, i64)> {
+        i.checked_sub(self.dropped)
+            .and_then(|k| usize::try_from(k).ok())
+            .and_then(|k| self.taken.get(k).copied())
+    }
+
+    /// Drops the elements no live run reaches.
+    fn trim(&mut self) {
+        let keep = self.starts.front().copied().unwrap_or(self.total());
+        while self.dropped < keep && self.taken.pop_front().is_some() {
+            self.dropped += 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.starts.clear();
+        self.trim();
+    }
+
+    /// Drops the runs whose window can no longer be met by an event at
+    /// `now` (the oldest first: starts are in time order).
+    fn expire(&mut self, within: i64, now: i64) {
+        while let Some(&s) = self.starts.front() {
+            match self.at(s) {
+                Some((_, ts)) if ts.saturating_add(within) >= now => break,
+                _ => {
+                    self.starts.pop_front();
+                }
+            }
+        }
+        self.trim();
+    }
+
+    /// First position of the oldest live run.
+    fn first_pos(&self) -> Option<Pos> {
+        self.starts.front().and_then(|&s| self.at(s)).map(|p| p.0)
+    }
 }
 
 /// Read-only context of a step.
@@ -475,6 +542,7 @@ impl Partition {
             lists: Vec::new(),
             lists_live: 0,
             pruned_len: 0,
+            counter: Counter::default(),
         }
     }
 
@@ -494,6 +562,7 @@ impl Partition {
         self.lists.shrink_to(KEEP);
         self.lists_live = 0;
         self.pruned_len = 0;
+        self.counter = Counter::default();
     }
 
     /// Empties an idle partition for the spare pool, keeping a little of
@@ -509,6 +578,7 @@ impl Partition {
         self.pending.shrink_to(PARKED);
         self.lists.clear();
         self.lists.shrink_to(PARKED);
+        self.counter = Counter::default();
     }
 
     /// Element `i` (from 0) of what `b` binds.
@@ -630,12 +700,15 @@ impl Partition {
 
     /// Live runs plus pending completions.
     pub(crate) fn load(&self) -> usize {
-        self.runs.len() + self.pending.len()
+        self.runs.len() + self.pending.len() + self.counter.starts.len()
     }
 
     /// Nothing left that a future event could need.
     pub(crate) fn is_idle(&self) -> bool {
-        self.runs.is_empty() && self.pending.is_empty() && self.buf.is_empty()
+        self.runs.is_empty()
+            && self.pending.is_empty()
+            && self.counter.starts.is_empty()
+            && self.buf.is_empty()
     }
 
     /// The earliest pending deadline.
@@ -1004,6 +1077,10 @@ impl Partition {
             self.step_plain(ctx, pos, &stored, out, stats, scratch);
             return;
         }
+        if nfa.counting {
+            self.step_counting(ctx, pos, &stored, out, stats, scratch);
+            return;
+        }
         if nfa.linear {
             self.step_linear(ctx, pos, &stored, out, stats, scratch);
             return;
@@ -1182,6 +1259,160 @@ impl Partition {
             }
         }
         self.end_step(ctx, runs, done, out, stats);
+    }
+
+    /// [`Partition::on_event`]'s run step for a counting pattern
+    /// ([`Nfa::counting`], runs kept in [`Counter`]). What the linear step
+    /// does to such runs, for all of them at once: an event that passes the
+    /// conditions extends every live run and starts a new one (the newest);
+    /// one that fails them leaves the runs as they are under skip till next
+    /// match and ends them all under strict contiguity. The runs with at
+    /// least `m` elements complete, oldest first (the completion order),
+    /// those with `n` are done, the run cap drops the newest, and `AFTER
+    /// MATCH` prunes as for any run. Tested against the linear and the
+    /// general step event by event.
+    fn step_counting(
+        &mut self,
+        ctx: &Ctx,
+        pos: Pos,
+        stored: &Stored,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+        scratch: &mut Scratch,
+    ) {
+        let nfa = ctx.nfa;
+        let (Some(alt), Some(seed)) = (nfa.alts.first(), ctx.seeds.first()) else {
+            return;
+        };
+        let Some(begin) = alt
+            .states
+            .get(alt.start.0 as usize)
+            .and_then(|s| s.takes.first())
+        else {
+            return;
+        };
+        let Some(s1) = alt.states.get(begin.target.0 as usize) else {
+            return;
+        };
+        let (Some(grow), Some(proceed)) = (s1.takes.first(), s1.eps.first()) else {
+            return;
+        };
+        let EpsKind::Proceed { min, .. } = proceed.kind else {
+            return;
+        };
+        let (min, max) = (u64::from(min), grow.max.map(u64::from));
+        let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
+        let fits =
+            begin.ty == stored.event.ty && self.plain_conjs_hold(ctx, begin, seed, stored, cache);
+        if !fits {
+            if nfa.strategy == Strategy::StrictContiguity {
+                self.counter.clear();
+            }
+            self.maybe_prune(ctx);
+            return;
+        }
+        let c = &mut self.counter;
+        c.taken.push_back((pos, stored.event.ts.0));
+        let total = c.total();
+        c.starts.push_back(total - 1);
+        // Counts fall from the oldest run to the newest (1): the complete
+        // runs are a prefix, and only the oldest can have reached `n`.
+        let done: SmallVec<[u64; 4]> = c
+            .starts
+            .iter()
+            .take_while(|&&s| total - s >= min)
+            .copied()
+            .collect();
+        if let (Some(n), Some(&s)) = (max, c.starts.front()) {
+            if total - s >= n {
+                c.starts.pop_front();
+            }
+        }
+        if c.starts.len() > ctx.max_runs {
+            stats.dropped_runs += (c.starts.len() - ctx.max_runs) as u64;
+            c.starts.truncate(ctx.max_runs);
+        }
+        for s in done {
+            match ctx.nfa.after_match {
+                AfterMatch::SkipPastLastEvent => {
+                    out.push(self.counted_match(ctx, s));
+                    stats.matches += 1;
+                    // Every live run starts at or before this event.
+                    self.counter.starts.clear();
+                    break;
+                }
+                AfterMatch::SkipToNextEvent => {
+                    out.push(self.counted_match(ctx, s));
+                    stats.matches += 1;
+                    if self.counter.starts.front() == Some(&s) {
+                        self.counter.starts.pop_front();
+                    }
+                }
+                AfterMatch::NoSkip => {
+                    out.push(self.counted_match(ctx, s));
+                    stats.matches += 1;
+                }
+            }
+        }
+        self.counter.trim();
+        self.maybe_prune(ctx);
+        self.maybe_compact();
+    }
+
+    /// The run of a counting pattern that starts at absolute element
+    /// `start` (and ends at the newest), spelled out as a run (its list built in
+    /// the arena, reclaimed by the next compaction), as a match.
+    fn counted_match(&mut self, ctx: &Ctx, start: u64) -> Match {
+        let run = self.counted_run(ctx, start);
+        self.to_match(ctx, &run)
+    }
+
+    fn counted_run(&mut self, ctx: &Ctx, start: u64) -> Run {
+        let accept = ctx
+            .nfa
+            .alts
+            .first()
+            .and_then(|a| a.states.iter().position(|s| s.accept))
+            .map_or(StateId(0), |i| StateId(i as u32));
+        self.counted_run_at(ctx, start, accept)
+    }
+
+    /// A counted run from absolute element `start` to the newest, at `state`.
+    fn counted_run_at(&mut self, ctx: &Ctx, start: u64, state: StateId) -> Run {
+        let mut run = match ctx.seeds.first() {
+            Some(s) => s.clone(),
+            None => Run {
+                alt: 0,
+                state,
+                binds: Binds::new(),
+                nots: ThinVec::new(),
+                first: None,
+                last: None,
+                aggs: ThinVec::new(),
+            },
+        };
+        let var = ctx
+            .nfa
+            .alts
+            .first()
+            .and_then(|a| a.states.get(a.start.0 as usize))
+            .and_then(|s| s.takes.first())
+            .map(|t| t.var);
+        let (mut tail, mut len) = (NIL, 0u32);
+        let elems: Vec<(Pos, i64)> = (start..self.counter.total())
+            .filter_map(|i| self.counter.at(i))
+            .collect();
+        for &(p, _) in &elems {
+            tail = self.push_node(p, tail);
+            len = len.saturating_add(1);
+        }
+        if let Some(b) = var.and_then(|v| run.binds.get_mut(v.index())) {
+            *b = Bind::Many { tail, len };
+        }
+        run.state = state;
+        run.first = elems.first().copied();
+        run.last = elems.last().map(|e| e.0);
+        run
     }
 
     /// [`Partition::on_event`]'s run step for a linear automaton
@@ -1658,6 +1889,7 @@ impl Partition {
         if let Some(w) = ctx.nfa.within {
             self.runs
                 .retain(|r| r.first.is_none_or(|(_, fts)| fts.saturating_add(w) >= now));
+            self.counter.expire(w, now);
         }
     }
 
@@ -1678,6 +1910,7 @@ impl Partition {
             }
             None => {
                 self.runs.clear();
+                self.counter.clear();
                 self.now = i64::MAX;
             }
         }
@@ -1703,6 +1936,9 @@ impl Partition {
         }
         for p in &self.pending {
             keep_from = keep_from.min(p.run.first_pos());
+        }
+        if let Some(p) = self.counter.first_pos() {
+            keep_from = keep_from.min(p);
         }
         let horizon = if ctx.nfa.leading_not {
             ctx.nfa
@@ -1890,6 +2126,154 @@ mod tests {
         assert!(checked > 200, "too few matches compared: {checked}");
     }
 
+    /// A partition's live runs as (state, bindings), counted runs spelled out.
+    fn live_runs(p: &mut Partition, ctx: &Ctx) -> Vec<(u32, Vec<BindKey>)> {
+        let mut runs: Vec<Run> = p.runs.clone();
+        if ctx.nfa.counting {
+            let alt = &ctx.nfa.alts[0];
+            let s1 = alt.states[alt.start.0 as usize].takes[0].target;
+            for s in p.counter.starts.clone() {
+                runs.push(p.counted_run_at(ctx, s, s1));
+            }
+        }
+        runs.iter().map(|r| (r.state.0, p.bind_keys(r))).collect()
+    }
+
+    /// The counting step (one Kleene element under conditions on the event
+    /// alone) gives what the linear and the general step give, event by
+    /// event: live runs, run counts, dropped runs and matches.
+    #[test]
+    fn counting_step_equals_the_general_step() {
+        let shapes = [
+            "SEQ(T t{3,})",
+            "SEQ(T t+) WHERE t[i].x > 2",
+            "SEQ(T t{2,4}) WHERE t[i].x <> 3 AND t[i].x < 7",
+            "SEQ(U u{2,2})",
+            "SEQ(U u{1,3}) WHERE u[i].x % 2 = 0",
+            "SEQ(T t{4,6}) WHERE t[i].x >= 1",
+        ];
+        let mut checked = 0;
+        for shape in shapes {
+            // A window that expires runs, and one that never does here.
+            for within in ["WITHIN 40ms", "WITHIN 1h"] {
+                let text = format!(
+                    "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} {within};"
+                );
+                let program = compile_for_test(&text);
+                let nfa = program.nfa(PatternId::from_index(0));
+                assert!(nfa.counting && nfa.linear && !nfa.plain, "{text}");
+                // Not skip till any match: the counting step does not take it.
+                for strategy in ["SKIP TILL NEXT MATCH", "STRICT CONTIGUITY"] {
+                    for policy in POLICIES {
+                        for max_runs in [3, 100_000] {
+                            let text = format!(
+                                "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
+                                 PATTERN p {shape} {within} {strategy} {policy};"
+                            );
+                            checked += compare_plain(&text, max_runs);
+                            checked += compare_counting_with_linear(&text, max_runs);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "too few matches compared: {checked}");
+    }
+
+    /// Patterns the counting step must not take: a condition across
+    /// elements, an aggregate, more than one element, skip till any match.
+    #[test]
+    fn counting_needs_conditions_on_the_event_alone() {
+        for shape in [
+            "SEQ(T t{3,}) WHERE t[i].x > t[i-1].x WITHIN 1m",
+            "SEQ(T t{3,}) WHERE t[i].x > avg(t[..i-1].x) WITHIN 1m",
+            "SEQ(T t{3,}) WHERE sum(t.x) > 4 WITHIN 1m",
+            "SEQ(T a, T t{3,}) WITHIN 1m",
+            "SEQ(T t{3,}, U u) WITHIN 1m",
+            "SEQ(T t{3,}) WITHIN 1m SKIP TILL ANY MATCH",
+            "SEQ(T t*) WITHIN 1m",
+        ] {
+            let text =
+                format!("EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape};");
+            let program = compile_for_test(&text);
+            assert!(
+                !program.nfa(PatternId::from_index(0)).counting,
+                "{text} compiled as counting"
+            );
+        }
+    }
+
+    /// The counting step against the linear step alone (both fast forms).
+    fn compare_counting_with_linear(text: &str, max_runs: usize) -> usize {
+        let program = Program::compile(text).unwrap();
+        let id = PatternId::from_index(0);
+        let counting = program.nfa(id);
+        let mut linear = crate::nfa::compile(
+            &program.checked().patterns[0],
+            program.checked().types.len(),
+            &|_| None,
+        )
+        .unwrap();
+        linear.counting = false;
+        assert!(counting.counting && linear.linear, "{text}");
+        let (seeds_a, seeds_b) = (seeds(counting), seeds(&linear));
+        let ctx = |nfa, seeds| Ctx {
+            nfa,
+            pattern: id,
+            type_names: &program.inner.type_names,
+            names: &program.inner.names[0],
+            max_runs,
+            seeds,
+        };
+        let (ctx_a, ctx_b) = (ctx(counting, &seeds_a), ctx(&linear, &seeds_b));
+        let types = [program.type_id("T").unwrap(), program.type_id("U").unwrap()];
+        let (mut a, mut b) = (
+            Partition::new(Key::default()),
+            Partition::new(Key::default()),
+        );
+        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+        let (mut st_a, mut st_b) = (StepStats::default(), StepStats::default());
+        let (mut sc_a, mut sc_b) = (Scratch::default(), Scratch::default());
+        let mut r: u64 = 5;
+        let mut ts = 0i64;
+        for i in 0..300u64 {
+            r = r
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1442695040888963407);
+            let v = ((r >> 33) % 8) as i64;
+            let ty = types[((r >> 40) % 4 == 0) as usize];
+            ts += ((r >> 45) % 3) as i64 * 3;
+            let ev = || {
+                Event::from_parts(
+                    ty,
+                    EventTime::from_millis(ts),
+                    vec![Value::Int(0), Value::Int(v)],
+                )
+            };
+            a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
+            b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
+            if i % 7 == 0 {
+                // Time passes without an event now and then (expiry, pruning).
+                a.advance(&ctx_a, Some(ts + 1), &mut out_a, &mut st_a);
+                b.advance(&ctx_b, Some(ts + 1), &mut out_b, &mut st_b);
+            }
+            assert_eq!(
+                live_runs(&mut a, &ctx_a),
+                live_runs(&mut b, &ctx_b),
+                "{text}: runs after event {i}"
+            );
+            assert_eq!(a.load(), b.load(), "{text}: event {i}");
+            assert_eq!(st_a.dropped_runs, st_b.dropped_runs, "{text}: event {i}");
+            assert_eq!(st_a.matches, st_b.matches, "{text}: event {i}");
+        }
+        a.advance(&ctx_a, None, &mut out_a, &mut st_a);
+        b.advance(&ctx_b, None, &mut out_b, &mut st_b);
+        let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
+        assert_eq!(lines(&out_a), lines(&out_b), "{text}");
+        assert!(a.is_idle() && b.is_idle(), "{text}");
+        out_a.len()
+    }
+
     /// Feeds one stream to the plain and the general step; returns the
     /// number of matches compared.
     fn compare_plain(text: &str, max_runs: usize) -> usize {
@@ -1908,6 +2292,7 @@ mod tests {
         .unwrap();
         general_nfa.plain = false;
         general_nfa.linear = false;
+        general_nfa.counting = false;
         let (seeds_a, seeds_b) = (seeds(plain_nfa), seeds(&general_nfa));
         let ctx = |nfa, seeds| Ctx {
             nfa,
@@ -1945,10 +2330,12 @@ mod tests {
             };
             a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
             b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
-            let runs = |p: &Partition| -> Vec<(u32, Vec<BindKey>)> {
-                p.runs.iter().map(|r| (r.state.0, p.bind_keys(r))).collect()
-            };
-            assert_eq!(runs(&a), runs(&b), "{text}: runs after event {i}");
+            assert_eq!(
+                live_runs(&mut a, &ctx_a),
+                live_runs(&mut b, &ctx_b),
+                "{text}: runs after event {i}"
+            );
+            assert_eq!(a.load(), b.load(), "{text}: event {i}");
             assert_eq!(st_a.dropped_runs, st_b.dropped_runs, "{text}: event {i}");
         }
         a.advance(&ctx_a, None, &mut out_a, &mut st_a);

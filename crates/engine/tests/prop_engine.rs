@@ -114,6 +114,38 @@ fn linear_pat_seed() -> impl Strategy<Value = PatSeed> {
     })
 }
 
+/// One Kleene element (never empty) under conditions that read only the
+/// event being bound (`v0[i].x >= 2`, ...), or none: the engine's counting
+/// step under skip till next match and strict contiguity.
+fn counting_pattern() -> impl Strategy<Value = String> {
+    (
+        pat_seed(),
+        prop::collection::vec((0u8..4, 0u8..4), 0..=2),
+        0usize..4,
+    )
+        .prop_filter_map("no pattern", |(mut p, local, q)| {
+            let ty = p.elems.first().map_or(0, |e| e.1);
+            // `+`, `{2}`, `{1,}`, `{2,3}`.
+            p.elems = vec![(4, ty, [0u8, 2, 3, 5][q])];
+            p.conds.clear();
+            let text = build(&p)?;
+            let conds: Vec<String> = local
+                .iter()
+                .map(|&(t, c)| match t {
+                    0 => format!("v0[i].x >= {c}"),
+                    1 => format!("v0[i].y < {c}.5"),
+                    2 => "v0[i].s = 'u'".to_string(),
+                    _ => format!("v0[i].x % 2 = {}", c % 2),
+                })
+                .collect();
+            if conds.is_empty() {
+                return Some(text);
+            }
+            let where_ = format!(")\n  WHERE {}\n", conds.join(" AND "));
+            Some(text.replacen(")\n", &where_, 1))
+        })
+}
+
 /// Event types, weighted so that patterns and streams often share types
 /// (D is mostly the type no pattern element uses).
 fn ty() -> impl Strategy<Value = u8> {
@@ -516,6 +548,11 @@ fn whole_and_restored(p: &PatSeed, s: &[EvSeed]) -> Result<(), TestCaseError> {
     let Some(text) = build(p) else {
         return Err(TestCaseError::reject("no pattern"));
     };
+    text_whole_and_restored(&text, s)
+}
+
+fn text_whole_and_restored(text: &str, s: &[EvSeed]) -> Result<(), TestCaseError> {
+    let text = text.to_string();
     let Ok(program) = case::compile(&text) else {
         return Err(TestCaseError::reject("does not compile"));
     };
@@ -558,6 +595,11 @@ proptest! {
     #[test]
     fn linear_sequences_match_reference(p in linear_pat_seed(), s in stream_seed()) {
         whole_and_restored(&p, &s)?;
+    }
+
+    #[test]
+    fn counting_patterns_match_reference(p in counting_pattern(), s in stream_seed()) {
+        text_whole_and_restored(&p, &s)?;
     }
 
     #[test]
