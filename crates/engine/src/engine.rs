@@ -242,6 +242,9 @@ pub struct Engine {
     late: Vec<Event>,
     seeds: Vec<Vec<crate::partition::Run>>,
     scratch: Scratch,
+    /// An empty partition on which [`Partition::wakes_fresh`] evaluates an
+    /// event's first conditions before a partition is made for its key.
+    probe: Partition,
     /// Hashes partition keys for every pattern's index.
     hasher: DefaultHashBuilder,
     /// Per key shape of the event being released: its key values (when not
@@ -309,6 +312,7 @@ impl Engine {
                 .map(|i| crate::partition::seeds(program.nfa(PatternId::from_index(i))))
                 .collect(),
             scratch: Scratch::default(),
+            probe: Partition::new(Key::default()),
             hasher: DefaultHashBuilder::default(),
             key_bufs: Vec::new(),
             key_hashes: Vec::new(),
@@ -604,6 +608,7 @@ impl Engine {
             out,
             seeds,
             scratch,
+            probe,
             hasher,
             key_bufs,
             key_hashes,
@@ -652,6 +657,13 @@ impl Engine {
             let slot = match found {
                 Some(&(_, s)) => s,
                 None => {
+                    // No partition for the key: make one only if the event
+                    // can change it (most events of most keys start nothing).
+                    let wakes = Self::ctx(program, seeds, pi, config.max_runs_per_partition)
+                        .is_some_and(|ctx| probe.wakes_fresh(&ctx, seq, ev, scratch));
+                    if !wakes {
+                        continue;
+                    }
                     let part = match st.spare.pop() {
                         Some(mut p) => {
                             p.reset(Key(key.into()));

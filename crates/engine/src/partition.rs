@@ -1031,6 +1031,60 @@ impl Partition {
             .collect()
     }
 
+    /// Whether an event can change a partition that holds nothing yet (no
+    /// run, no pending match, no buffered event): a run can start at it,
+    /// or a leading `NOT` may look back at it. Any other event would only
+    /// sit in the new partition's buffer until a sweep found it idle: a
+    /// positive event no run took is never read again, and a negated one
+    /// matters only inside a run's absence ranges, which start after that
+    /// run's first event. Called on an empty probe partition; conservative
+    /// (true) for automata without a direct step.
+    pub(crate) fn wakes_fresh(
+        &self,
+        ctx: &Ctx,
+        seq: u64,
+        event: &Event,
+        scratch: &mut Scratch,
+    ) -> bool {
+        let nfa = ctx.nfa;
+        let ty = event.ty;
+        if nfa.leading_not && nfa.negated.get(ty.index()).copied().unwrap_or(false) {
+            return true;
+        }
+        if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
+            return false;
+        }
+        let stored = Stored {
+            seq,
+            event: event.clone(),
+        };
+        let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
+        ctx.seeds.iter().any(|seed| {
+            if !reaches(ctx, seed, ty) {
+                return false;
+            }
+            if !(nfa.plain || nfa.linear) {
+                return true;
+            }
+            // A run's first take leaves the start state: its takes are all
+            // a seed has (a `proceed` needs an element first).
+            let Some(st) = nfa
+                .alts
+                .get(seed.alt as usize)
+                .and_then(|a| a.states.get(seed.state.0 as usize))
+            else {
+                return false;
+            };
+            st.takes.iter().any(|tk| {
+                if tk.ty != ty {
+                    return false;
+                }
+                let view = self.view(ctx, seed, Some((tk.var, &stored)));
+                self.conjs_hold(ctx, &tk.conjs, &view, tk.kleene && !tk.grow, Some(cache))
+            })
+        })
+    }
+
     /// Feeds one event of S. Matches go to `out`.
     pub(crate) fn on_event(
         &mut self,

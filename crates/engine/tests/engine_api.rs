@@ -200,6 +200,51 @@ fn partitions_are_freed_as_time_passes() {
     assert_eq!(engine.stats().partitions, 0);
 }
 
+/// An event that can start no run and that no leading `NOT` looks back at
+/// makes no partition for its key; one that can, or that a leading `NOT`
+/// may need, does.
+#[test]
+fn events_that_start_nothing_make_no_partition() {
+    let p = program(
+        "PATTERN ab SEQ(A a, B b) WHERE a.x > 5 WITHIN 1s PARTITION BY k;
+         PATTERN quiet SEQ(A a, NOT B n) WITHIN 1s PARTITION BY k;",
+    );
+    let mut engine = Engine::new(p.clone(), Config::default());
+    for i in 0..100 {
+        // B starts nothing in either pattern; an A with x <= 5 starts no
+        // run of `ab`, but one of `quiet`.
+        engine
+            .push(ev(&p, "B", i * 10, &format!("b{i}"), 9))
+            .unwrap();
+    }
+    assert_eq!(engine.stats().partitions, 0);
+    engine.push(ev(&p, "A", 1_000, "k", 1)).unwrap();
+    assert_eq!(engine.stats().partitions, 1, "only `quiet` starts a run");
+    engine.push(ev(&p, "A", 1_001, "k", 7)).unwrap();
+    assert_eq!(engine.stats().partitions, 2);
+    engine.push(ev(&p, "B", 1_002, "k", 0)).unwrap();
+    engine.finish();
+    let m: Vec<Match> = engine.drain_matches().collect();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(&*m[0].pattern, "ab");
+
+    let lead = program("PATTERN lead SEQ(NOT B n, A a) WITHIN 1s PARTITION BY k;");
+    let mut engine = Engine::new(lead.clone(), Config::default());
+    engine.push(ev(&lead, "B", 0, "k", 0)).unwrap();
+    assert_eq!(
+        engine.stats().partitions,
+        1,
+        "a leading NOT looks back at B"
+    );
+    engine.push(ev(&lead, "A", 500, "k", 0)).unwrap();
+    engine.finish();
+    assert_eq!(
+        engine.drain_matches().count(),
+        0,
+        "the B before A forbids it"
+    );
+}
+
 #[test]
 fn run_cap_drops_new_runs_and_counts_them() {
     let p = program("PATTERN ab SEQ(A a, B b) WITHIN 1h SKIP TILL ANY MATCH;");
