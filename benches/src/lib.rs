@@ -50,6 +50,11 @@ pub const SHAPES: &[Workload] = &[
             WITHIN 10s PARTITION BY symbol;",
     },
     Workload {
+        name: "counting",
+        patterns: "PATTERN counting SEQ(Trade t{20,}) WHERE t[i].volume > 2000
+            WITHIN 10s PARTITION BY symbol;",
+    },
+    Workload {
         name: "not_middle",
         patterns: "PATTERN not_middle SEQ(Trade a, NOT News n, Trade b)
             WHERE b.price > a.price * 1.002 AND n.headline = 'halt'
