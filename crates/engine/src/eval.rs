@@ -156,16 +156,28 @@ impl CExpr {
     /// True when its only variable reads are `var.x` / `var[i].x` (the
     /// event being bound), with no aggregate and no native call.
     pub(crate) fn reads_only_current(&self, var: VarId) -> bool {
+        self.reads_only(var, false)
+    }
+
+    /// True when its only variable reads are the event being bound and
+    /// `var[i-1]` (no aggregate, no native call).
+    pub(crate) fn reads_only_current_and_previous(&self, var: VarId) -> bool {
+        self.reads_only(var, true)
+    }
+
+    fn reads_only(&self, var: VarId, previous: bool) -> bool {
         match self {
             CExpr::Const(_) => true,
             CExpr::Field { var: v, access, .. } => {
-                *v == var && matches!(access, Access::Single | Access::Current)
+                *v == var
+                    && (matches!(access, Access::Single | Access::Current)
+                        || (previous && *access == Access::Previous))
             }
             CExpr::Agg { .. } | CExpr::Native(..) => false,
-            CExpr::List(xs) | CExpr::Call(_, xs) => xs.iter().all(|x| x.reads_only_current(var)),
-            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.reads_only_current(var),
+            CExpr::List(xs) | CExpr::Call(_, xs) => xs.iter().all(|x| x.reads_only(var, previous)),
+            CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.reads_only(var, previous),
             CExpr::Bin(_, a, b) | CExpr::In(a, b) => {
-                a.reads_only_current(var) && b.reads_only_current(var)
+                a.reads_only(var, previous) && b.reads_only(var, previous)
             }
         }
     }

@@ -87,9 +87,9 @@ pub(crate) struct Nfa {
     pub linear: bool,
     /// A counting pattern: `SEQ(T p{m,n})` (one Kleene element, `m >= 1`)
     /// whose conditions all read only the event being bound, under skip
-    /// till next match or strict contiguity. Every live run then takes
-    /// exactly the same events (the ones that pass the conditions), so the
-    /// runs differ only in where they start: [`crate::partition::Partition`]
+    /// till next match or strict contiguity (which also allows `p[i-1]`:
+    /// every live run took the previous event). Every live run then takes
+    /// exactly the same events, so the runs differ only in where they start: [`crate::partition::Partition`]
     /// keeps them as start offsets into one shared list (O(1) per event
     /// instead of O(live runs)).
     pub counting: bool,
@@ -552,7 +552,9 @@ pub(crate) fn compile(
             pat.strategy,
             Strategy::SkipTillNextMatch | Strategy::StrictContiguity
         )
-        && alts.first().is_some_and(|a| is_counting(a, &conjs));
+        && alts
+            .first()
+            .is_some_and(|a| is_counting(a, &conjs, pat.strategy == Strategy::StrictContiguity));
     Ok(Nfa {
         plain,
         linear,
@@ -603,8 +605,10 @@ fn is_chain(alt: &Alt) -> bool {
 /// Whether `alt` is `start --begin p--> s1`, `s1 --grow p--> s1`,
 /// `s1 --proceed p (count >= m)--> accept` with `m >= 1`, both takes of one
 /// type under the same conjuncts, each of which reads only the event being
-/// bound, and no condition on the `proceed` (see [`Nfa::counting`]).
-fn is_counting(alt: &Alt, conjs: &[Conj]) -> bool {
+/// bound (under `strict` contiguity, or also `p[i-1]`: every live run then
+/// took the previous event), and no condition on the `proceed` (see
+/// [`Nfa::counting`]).
+fn is_counting(alt: &Alt, conjs: &[Conj], strict: bool) -> bool {
     let Some(s0) = alt.states.get(alt.start.index()) else {
         return false;
     };
@@ -636,9 +640,13 @@ fn is_counting(alt: &Alt, conjs: &[Conj]) -> bool {
         && begin.conjs == grow.conjs
         && proceed.conjs.is_empty()
         && begin.conjs.iter().all(|&c| {
-            conjs
-                .get(c as usize)
-                .is_some_and(|c| c.local && !c.uses_previous)
+            conjs.get(c as usize).is_some_and(|c| {
+                (c.local && !c.uses_previous)
+                    || (strict
+                        && c.uses_previous
+                        && c.vars.as_slice() == [var]
+                        && c.expr.reads_only_current_and_previous(var))
+            })
         })
         && !s0.accept
         && !s1.accept

@@ -1320,7 +1320,9 @@ impl Partition {
     /// does to such runs, for all of them at once: an event that passes the
     /// conditions extends every live run and starts a new one (the newest);
     /// one that fails them leaves the runs as they are under skip till next
-    /// match and ends them all under strict contiguity. The runs with at
+    /// match and ends them all under strict contiguity (where an event that
+    /// passes the conditions on itself but not those on `p[i-1]` ends the
+    /// live runs and starts a new one). The runs with at
     /// least `m` elements complete, oldest first (the completion order),
     /// those with `n` are done, the run cap drops the newest, and `AFTER
     /// MATCH` prunes as for any run. Tested against the linear and the
@@ -1356,14 +1358,40 @@ impl Partition {
         };
         let (min, max) = (u64::from(min), grow.max.map(u64::from));
         let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
-        let fits =
-            begin.ty == stored.event.ty && self.plain_conjs_hold(ctx, begin, seed, stored, cache);
+        // The conditions on the event alone (a first element skips those
+        // on `p[i-1]`).
+        let fits = begin.ty == stored.event.ty && {
+            let view = self.view(ctx, seed, Some((begin.var, stored)));
+            self.conjs_hold(ctx, &begin.conjs, &view, true, Some(&mut *cache))
+        };
         if !fits {
             if nfa.strategy == Strategy::StrictContiguity {
                 self.counter.clear();
             }
             self.maybe_prune(ctx);
             return;
+        }
+        // Conditions on `p[i-1]` (strict contiguity only): every live run
+        // took the previous event, the newest element, so they hold for all
+        // live runs or for none.
+        let uses_previous = grow
+            .conjs
+            .iter()
+            .any(|&c| nfa.conjs.get(c as usize).is_some_and(|c| c.uses_previous));
+        if uses_previous && !self.counter.starts.is_empty() {
+            if let Some(&(last, _)) = self.counter.taken.back() {
+                let node = self.push_node(last, NIL);
+                let mut probe = seed.clone();
+                if let Some(b) = probe.binds.get_mut(grow.var.index()) {
+                    *b = Bind::Many { tail: node, len: 1 };
+                }
+                let view = self.view(ctx, &probe, Some((grow.var, stored)));
+                let grows = self.conjs_hold(ctx, &grow.conjs, &view, false, Some(cache));
+                self.lists.pop();
+                if !grows {
+                    self.counter.clear();
+                }
+            }
         }
         let c = &mut self.counter;
         c.taken.push_back((pos, stored.event.ts.0));
@@ -2205,19 +2233,29 @@ mod tests {
             "SEQ(U u{2,2})",
             "SEQ(U u{1,3}) WHERE u[i].x % 2 = 0",
             "SEQ(T t{4,6}) WHERE t[i].x >= 1",
+            // Conditions on `t[i-1]`: counted under strict contiguity only.
+            "SEQ(T t{3,}) WHERE t[i].x >= t[i-1].x",
+            "SEQ(T t{2,4}) WHERE t[i].x > t[i-1].x - 2 AND t[i].x <> 5",
         ];
         let mut checked = 0;
         for shape in shapes {
+            let strict_only = shape.contains("i-1");
             // A window that expires runs, and one that never does here.
             for within in ["WITHIN 40ms", "WITHIN 1h"] {
                 let text = format!(
-                    "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} {within};"
+                    "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
+                     PATTERN p {shape} {within} STRICT CONTIGUITY;"
                 );
                 let program = compile_for_test(&text);
                 let nfa = program.nfa(PatternId::from_index(0));
                 assert!(nfa.counting && nfa.linear && !nfa.plain, "{text}");
                 // Not skip till any match: the counting step does not take it.
-                for strategy in ["SKIP TILL NEXT MATCH", "STRICT CONTIGUITY"] {
+                let strategies: &[&str] = if strict_only {
+                    &["STRICT CONTIGUITY"]
+                } else {
+                    &["SKIP TILL NEXT MATCH", "STRICT CONTIGUITY"]
+                };
+                for strategy in strategies {
                     for policy in POLICIES {
                         for max_runs in [3, 100_000] {
                             let text = format!(
@@ -2240,6 +2278,8 @@ mod tests {
     fn counting_needs_conditions_on_the_event_alone() {
         for shape in [
             "SEQ(T t{3,}) WHERE t[i].x > t[i-1].x WITHIN 1m",
+            "SEQ(T t{3,}) WHERE t[i].x > t[1].x WITHIN 1m STRICT CONTIGUITY",
+            "SEQ(T t{3,}) WHERE t[i].x > avg(t[..i-1].x) WITHIN 1m STRICT CONTIGUITY",
             "SEQ(T t{3,}) WHERE t[i].x > avg(t[..i-1].x) WITHIN 1m",
             "SEQ(T t{3,}) WHERE sum(t.x) > 4 WITHIN 1m",
             "SEQ(T a, T t{3,}) WITHIN 1m",

@@ -115,12 +115,13 @@ fn linear_pat_seed() -> impl Strategy<Value = PatSeed> {
 }
 
 /// One Kleene element (never empty) under conditions that read only the
-/// event being bound (`v0[i].x >= 2`, ...), or none: the engine's counting
-/// step under skip till next match and strict contiguity.
+/// event being bound (`v0[i].x >= 2`, ...) and sometimes `v0[i-1]`, or
+/// none: the engine's counting step under skip till next match and strict
+/// contiguity (`v0[i-1]` under strict contiguity only).
 fn counting_pattern() -> impl Strategy<Value = String> {
     (
         pat_seed(),
-        prop::collection::vec((0u8..4, 0u8..4), 0..=2),
+        prop::collection::vec((0u8..6, 0u8..4), 0..=2),
         0usize..4,
     )
         .prop_filter_map("no pattern", |(mut p, local, q)| {
@@ -135,7 +136,10 @@ fn counting_pattern() -> impl Strategy<Value = String> {
                     0 => format!("v0[i].x >= {c}"),
                     1 => format!("v0[i].y < {c}.5"),
                     2 => "v0[i].s = 'u'".to_string(),
-                    _ => format!("v0[i].x % 2 = {}", c % 2),
+                    3 => format!("v0[i].x % 2 = {}", c % 2),
+                    // On `v0[i-1]` too: counted under strict contiguity.
+                    4 => "v0[i].x >= v0[i-1].x".to_string(),
+                    _ => format!("v0[i].y > v0[i-1].y - {c}.0"),
                 })
                 .collect();
             if conds.is_empty() {
