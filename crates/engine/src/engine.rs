@@ -660,7 +660,7 @@ impl Engine {
                     // No partition for the key: make one only if the event
                     // can change it (most events of most keys start nothing).
                     let wakes = Self::ctx(program, seeds, pi, config.max_runs_per_partition)
-                        .is_some_and(|ctx| probe.wakes_fresh(&ctx, seq, ev, scratch));
+                        .is_some_and(|ctx| probe.wakes_fresh(&ctx, seq, ev));
                     if !wakes {
                         continue;
                     }

@@ -204,8 +204,10 @@ pub(crate) struct Partition {
     pruned_len: usize,
     /// The live runs of a counting pattern ([`Nfa::counting`]); `runs`
     /// stays empty for such a pattern.
+    /// Boxed: only counting patterns have one, and a partition is moved
+    /// whole in and out of the pool of idle ones.
     #[serde(default)]
-    counter: Counter,
+    counter: Option<Box<Counter>>,
 }
 
 /// The live runs of a counting pattern ([`Nfa::counting`]). Every live run
@@ -249,6 +251,13 @@ impl Counter {
     fn clear(&mut self) {
         self.starts.clear();
         self.trim();
+    }
+
+    /// Empty, as new (keeping the allocations).
+    fn reset(&mut self) {
+        self.taken.clear();
+        self.starts.clear();
+        self.dropped = 0;
     }
 
     /// Drops the runs whose window can no longer be met by an event at
@@ -542,7 +551,7 @@ impl Partition {
             lists: Vec::new(),
             lists_live: 0,
             pruned_len: 0,
-            counter: Counter::default(),
+            counter: None,
         }
     }
 
@@ -562,7 +571,9 @@ impl Partition {
         self.lists.shrink_to(KEEP);
         self.lists_live = 0;
         self.pruned_len = 0;
-        self.counter = Counter::default();
+        if let Some(c) = self.counter.as_deref_mut() {
+            c.reset();
+        }
     }
 
     /// Empties an idle partition for the spare pool, keeping a little of
@@ -578,7 +589,11 @@ impl Partition {
         self.pending.shrink_to(PARKED);
         self.lists.clear();
         self.lists.shrink_to(PARKED);
-        self.counter = Counter::default();
+        if let Some(c) = self.counter.as_deref_mut() {
+            c.reset();
+            c.taken.shrink_to(PARKED);
+            c.starts.shrink_to(PARKED);
+        }
     }
 
     /// Element `i` (from 0) of what `b` binds.
@@ -698,16 +713,21 @@ impl Partition {
         self.base + self.buf.len() as u64
     }
 
+    /// The runs of a counting pattern (made on first use).
+    fn counter_mut(&mut self) -> &mut Counter {
+        self.counter.get_or_insert_with(Box::default)
+    }
+
     /// Live runs plus pending completions.
     pub(crate) fn load(&self) -> usize {
-        self.runs.len() + self.pending.len() + self.counter.starts.len()
+        self.runs.len() + self.pending.len() + self.counter.as_ref().map_or(0, |c| c.starts.len())
     }
 
     /// Nothing left that a future event could need.
     pub(crate) fn is_idle(&self) -> bool {
         self.runs.is_empty()
             && self.pending.is_empty()
-            && self.counter.starts.is_empty()
+            && self.counter.as_ref().is_none_or(|c| c.starts.is_empty())
             && self.buf.is_empty()
     }
 
@@ -1039,13 +1059,7 @@ impl Partition {
     /// matters only inside a run's absence ranges, which start after that
     /// run's first event. Called on an empty probe partition; conservative
     /// (true) for automata without a direct step.
-    pub(crate) fn wakes_fresh(
-        &self,
-        ctx: &Ctx,
-        seq: u64,
-        event: &Event,
-        scratch: &mut Scratch,
-    ) -> bool {
+    pub(crate) fn wakes_fresh(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
         let nfa = ctx.nfa;
         let ty = event.ty;
         if nfa.leading_not && nfa.negated.get(ty.index()).copied().unwrap_or(false) {
@@ -1054,11 +1068,8 @@ impl Partition {
         if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
             return false;
         }
-        let stored = Stored {
-            seq,
-            event: event.clone(),
-        };
-        let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
+        // Built only when a first take has conditions to check.
+        let mut stored: Option<Stored> = None;
         ctx.seeds.iter().any(|seed| {
             if !reaches(ctx, seed, ty) {
                 return false;
@@ -1079,8 +1090,15 @@ impl Partition {
                 if tk.ty != ty {
                     return false;
                 }
-                let view = self.view(ctx, seed, Some((tk.var, &stored)));
-                self.conjs_hold(ctx, &tk.conjs, &view, tk.kleene && !tk.grow, Some(cache))
+                if tk.conjs.is_empty() {
+                    return true;
+                }
+                let stored = stored.get_or_insert_with(|| Stored {
+                    seq,
+                    event: event.clone(),
+                });
+                let view = self.view(ctx, seed, Some((tk.var, &*stored)));
+                self.conjs_hold(ctx, &tk.conjs, &view, tk.kleene && !tk.grow, None)
             })
         })
     }
@@ -1366,7 +1384,7 @@ impl Partition {
         };
         if !fits {
             if nfa.strategy == Strategy::StrictContiguity {
-                self.counter.clear();
+                self.counter_mut().clear();
             }
             self.maybe_prune(ctx);
             return;
@@ -1378,8 +1396,8 @@ impl Partition {
             .conjs
             .iter()
             .any(|&c| nfa.conjs.get(c as usize).is_some_and(|c| c.uses_previous));
-        if uses_previous && !self.counter.starts.is_empty() {
-            if let Some(&(last, _)) = self.counter.taken.back() {
+        if uses_previous && !self.counter_mut().starts.is_empty() {
+            if let Some(&(last, _)) = self.counter_mut().taken.back() {
                 let node = self.push_node(last, NIL);
                 let mut probe = seed.clone();
                 if let Some(b) = probe.binds.get_mut(grow.var.index()) {
@@ -1389,11 +1407,11 @@ impl Partition {
                 let grows = self.conjs_hold(ctx, &grow.conjs, &view, false, Some(cache));
                 self.lists.pop();
                 if !grows {
-                    self.counter.clear();
+                    self.counter_mut().clear();
                 }
             }
         }
-        let c = &mut self.counter;
+        let c = self.counter_mut();
         c.taken.push_back((pos, stored.event.ts.0));
         let total = c.total();
         c.starts.push_back(total - 1);
@@ -1420,14 +1438,14 @@ impl Partition {
                     out.push(self.counted_match(ctx, s));
                     stats.matches += 1;
                     // Every live run starts at or before this event.
-                    self.counter.starts.clear();
+                    self.counter_mut().starts.clear();
                     break;
                 }
                 AfterMatch::SkipToNextEvent => {
                     out.push(self.counted_match(ctx, s));
                     stats.matches += 1;
-                    if self.counter.starts.front() == Some(&s) {
-                        self.counter.starts.pop_front();
+                    if self.counter_mut().starts.front() == Some(&s) {
+                        self.counter_mut().starts.pop_front();
                     }
                 }
                 AfterMatch::NoSkip => {
@@ -1436,7 +1454,7 @@ impl Partition {
                 }
             }
         }
-        self.counter.trim();
+        self.counter_mut().trim();
         self.maybe_prune(ctx);
         self.maybe_compact();
     }
@@ -1481,9 +1499,11 @@ impl Partition {
             .and_then(|s| s.takes.first())
             .map(|t| t.var);
         let (mut tail, mut len) = (NIL, 0u32);
-        let elems: Vec<(Pos, i64)> = (start..self.counter.total())
-            .filter_map(|i| self.counter.at(i))
-            .collect();
+        let elems: Vec<(Pos, i64)> = self
+            .counter
+            .as_deref()
+            .map(|c| (start..c.total()).filter_map(|i| c.at(i)).collect())
+            .unwrap_or_default();
         for &(p, _) in &elems {
             tail = self.push_node(p, tail);
             len = len.saturating_add(1);
@@ -1971,7 +1991,9 @@ impl Partition {
         if let Some(w) = ctx.nfa.within {
             self.runs
                 .retain(|r| r.first.is_none_or(|(_, fts)| fts.saturating_add(w) >= now));
-            self.counter.expire(w, now);
+            if let Some(c) = self.counter.as_deref_mut() {
+                c.expire(w, now);
+            }
         }
     }
 
@@ -1992,7 +2014,9 @@ impl Partition {
             }
             None => {
                 self.runs.clear();
-                self.counter.clear();
+                if let Some(c) = self.counter.as_deref_mut() {
+                    c.clear();
+                }
                 self.now = i64::MAX;
             }
         }
@@ -2019,7 +2043,7 @@ impl Partition {
         for p in &self.pending {
             keep_from = keep_from.min(p.run.first_pos());
         }
-        if let Some(p) = self.counter.first_pos() {
+        if let Some(p) = self.counter.as_ref().and_then(|c| c.first_pos()) {
             keep_from = keep_from.min(p);
         }
         let horizon = if ctx.nfa.leading_not {
@@ -2214,7 +2238,12 @@ mod tests {
         if ctx.nfa.counting {
             let alt = &ctx.nfa.alts[0];
             let s1 = alt.states[alt.start.0 as usize].takes[0].target;
-            for s in p.counter.starts.clone() {
+            let starts = p
+                .counter
+                .as_ref()
+                .map(|c| c.starts.clone())
+                .unwrap_or_default();
+            for s in starts {
                 runs.push(p.counted_run_at(ctx, s, s1));
             }
         }
