@@ -2326,20 +2326,75 @@ mod tests {
         }
     }
 
-    /// The counting step against the linear step alone (both fast forms).
+    /// The counting step against the linear step alone (both fast forms),
+    /// with time passing between events now and then.
     fn compare_counting_with_linear(text: &str, max_runs: usize) -> usize {
+        let stream = Stream {
+            seed: 5,
+            events: 300,
+            u_one_in: 4,
+            ts_step: 3,
+            tick_every: Some(7),
+        };
+        compare_steps(text, max_runs, |n| n.counting = false, &stream)
+    }
+
+    /// Feeds one stream to the plain and the general step; returns the
+    /// number of matches compared.
+    fn compare_plain(text: &str, max_runs: usize) -> usize {
+        let stream = Stream {
+            seed: 11,
+            events: 200,
+            u_one_in: 3,
+            ts_step: 4,
+            tick_every: None,
+        };
+        let general = |n: &mut crate::nfa::Nfa| {
+            n.plain = false;
+            n.linear = false;
+            n.counting = false;
+        };
+        compare_steps(text, max_runs, general, &stream)
+    }
+
+    /// A pseudo-random stream of `T (k, x)` and `U (k, x)` events: one in
+    /// `u_one_in` a U, `x` in 0..8, time steps of 0, 1 or 2 `ts_step`
+    /// milliseconds (equal timestamps now and then), and, every
+    /// `tick_every` events, the watermark moved 1 ms on.
+    struct Stream {
+        seed: u64,
+        events: u64,
+        u_one_in: u64,
+        ts_step: i64,
+        tick_every: Option<u64>,
+    }
+
+    /// Feeds `stream` to a partition stepped with the pattern's own
+    /// automaton and to one stepped with the automaton `fallback` leaves
+    /// (a fast form switched off); compares the live runs, run counts,
+    /// dropped runs and matches after every event and the matches at the
+    /// end. Returns the number of matches compared.
+    fn compare_steps(
+        text: &str,
+        max_runs: usize,
+        fallback: impl Fn(&mut crate::nfa::Nfa),
+        stream: &Stream,
+    ) -> usize {
         let program = Program::compile(text).unwrap();
         let id = PatternId::from_index(0);
-        let counting = program.nfa(id);
-        let mut linear = crate::nfa::compile(
+        let fast = program.nfa(id);
+        assert!(
+            fast.plain || fast.linear,
+            "not compiled as plain or linear: {text}"
+        );
+        let mut slow = crate::nfa::compile(
             &program.checked().patterns[0],
             program.checked().types.len(),
             &|_| None,
         )
         .unwrap();
-        linear.counting = false;
-        assert!(counting.counting && linear.linear, "{text}");
-        let (seeds_a, seeds_b) = (seeds(counting), seeds(&linear));
+        fallback(&mut slow);
+        let (seeds_a, seeds_b) = (seeds(fast), seeds(&slow));
         let ctx = |nfa, seeds| Ctx {
             nfa,
             pattern: id,
@@ -2348,7 +2403,7 @@ mod tests {
             max_runs,
             seeds,
         };
-        let (ctx_a, ctx_b) = (ctx(counting, &seeds_a), ctx(&linear, &seeds_b));
+        let (ctx_a, ctx_b) = (ctx(fast, &seeds_a), ctx(&slow, &seeds_b));
         let types = [program.type_id("T").unwrap(), program.type_id("U").unwrap()];
         let (mut a, mut b) = (
             Partition::new(Key::default()),
@@ -2357,15 +2412,15 @@ mod tests {
         let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
         let (mut st_a, mut st_b) = (StepStats::default(), StepStats::default());
         let (mut sc_a, mut sc_b) = (Scratch::default(), Scratch::default());
-        let mut r: u64 = 5;
+        let mut r: u64 = stream.seed;
         let mut ts = 0i64;
-        for i in 0..300u64 {
+        for i in 0..stream.events {
             r = r
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1442695040888963407);
             let v = ((r >> 33) % 8) as i64;
-            let ty = types[((r >> 40) % 4 == 0) as usize];
-            ts += ((r >> 45) % 3) as i64 * 3;
+            let ty = types[((r >> 40) % stream.u_one_in == 0) as usize];
+            ts += ((r >> 45) % 3) as i64 * stream.ts_step;
             let ev = || {
                 Event::from_parts(
                     ty,
@@ -2375,8 +2430,7 @@ mod tests {
             };
             a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
             b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
-            if i % 7 == 0 {
-                // Time passes without an event now and then (expiry, pruning).
+            if stream.tick_every.is_some_and(|k| i % k == 0) {
                 a.advance(&ctx_a, Some(ts + 1), &mut out_a, &mut st_a);
                 b.advance(&ctx_b, Some(ts + 1), &mut out_b, &mut st_b);
             }
@@ -2394,77 +2448,6 @@ mod tests {
         let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
         assert_eq!(lines(&out_a), lines(&out_b), "{text}");
         assert!(a.is_idle() && b.is_idle(), "{text}");
-        out_a.len()
-    }
-
-    /// Feeds one stream to the plain and the general step; returns the
-    /// number of matches compared.
-    fn compare_plain(text: &str, max_runs: usize) -> usize {
-        let program = Program::compile(text).unwrap();
-        let id = PatternId::from_index(0);
-        let plain_nfa = program.nfa(id);
-        assert!(
-            plain_nfa.plain || plain_nfa.linear,
-            "not compiled as plain or linear: {text}"
-        );
-        let mut general_nfa = crate::nfa::compile(
-            &program.checked().patterns[0],
-            program.checked().types.len(),
-            &|_| None,
-        )
-        .unwrap();
-        general_nfa.plain = false;
-        general_nfa.linear = false;
-        general_nfa.counting = false;
-        let (seeds_a, seeds_b) = (seeds(plain_nfa), seeds(&general_nfa));
-        let ctx = |nfa, seeds| Ctx {
-            nfa,
-            pattern: id,
-            type_names: &program.inner.type_names,
-            names: &program.inner.names[0],
-            max_runs,
-            seeds,
-        };
-        let (ctx_a, ctx_b) = (ctx(plain_nfa, &seeds_a), ctx(&general_nfa, &seeds_b));
-        let types = [program.type_id("T").unwrap(), program.type_id("U").unwrap()];
-        let (mut a, mut b) = (
-            Partition::new(Key::default()),
-            Partition::new(Key::default()),
-        );
-        let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
-        let (mut st_a, mut st_b) = (StepStats::default(), StepStats::default());
-        let (mut sc_a, mut sc_b) = (Scratch::default(), Scratch::default());
-        let mut r: u64 = 11;
-        let mut ts = 0i64;
-        for i in 0..200u64 {
-            r = r
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1442695040888963407);
-            let v = ((r >> 33) % 8) as i64;
-            let ty = types[((r >> 40) % 3 == 0) as usize];
-            // Equal timestamps now and then (several events at one instant).
-            ts += ((r >> 45) % 3) as i64 * 4;
-            let ev = || {
-                Event::from_parts(
-                    ty,
-                    EventTime::from_millis(ts),
-                    vec![Value::Int(0), Value::Int(v)],
-                )
-            };
-            a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
-            b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
-            assert_eq!(
-                live_runs(&mut a, &ctx_a),
-                live_runs(&mut b, &ctx_b),
-                "{text}: runs after event {i}"
-            );
-            assert_eq!(a.load(), b.load(), "{text}: event {i}");
-            assert_eq!(st_a.dropped_runs, st_b.dropped_runs, "{text}: event {i}");
-        }
-        a.advance(&ctx_a, None, &mut out_a, &mut st_a);
-        b.advance(&ctx_b, None, &mut out_b, &mut st_b);
-        let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
-        assert_eq!(lines(&out_a), lines(&out_b), "{text}");
         out_a.len()
     }
 }
