@@ -1340,11 +1340,11 @@ impl Partition {
     /// one that fails them leaves the runs as they are under skip till next
     /// match and ends them all under strict contiguity (where an event that
     /// passes the conditions on itself but not those on `p[i-1]` ends the
-    /// live runs and starts a new one). The runs with at
-    /// least `m` elements complete, oldest first (the completion order),
-    /// those with `n` are done, the run cap drops the newest, and `AFTER
-    /// MATCH` prunes as for any run. Tested against the linear and the
-    /// general step event by event.
+    /// live runs and starts a new one). The runs with at least `m` elements
+    /// complete, oldest first (the completion order), those with `n` are
+    /// done, the run cap drops the newest, and `AFTER MATCH` prunes as for
+    /// any run. Tested against the linear and the general step event by
+    /// event.
     fn step_counting(
         &mut self,
         ctx: &Ctx,
@@ -1433,25 +1433,21 @@ impl Partition {
             c.starts.truncate(ctx.max_runs);
         }
         for s in done {
+            out.push(self.counted_match(ctx, s));
+            stats.matches += 1;
             match ctx.nfa.after_match {
                 AfterMatch::SkipPastLastEvent => {
-                    out.push(self.counted_match(ctx, s));
-                    stats.matches += 1;
                     // Every live run starts at or before this event.
                     self.counter_mut().starts.clear();
                     break;
                 }
                 AfterMatch::SkipToNextEvent => {
-                    out.push(self.counted_match(ctx, s));
-                    stats.matches += 1;
-                    if self.counter_mut().starts.front() == Some(&s) {
-                        self.counter_mut().starts.pop_front();
+                    let c = self.counter_mut();
+                    if c.starts.front() == Some(&s) {
+                        c.starts.pop_front();
                     }
                 }
-                AfterMatch::NoSkip => {
-                    out.push(self.counted_match(ctx, s));
-                    stats.matches += 1;
-                }
+                AfterMatch::NoSkip => {}
             }
         }
         self.counter_mut().trim();
