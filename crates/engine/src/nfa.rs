@@ -93,6 +93,12 @@ pub(crate) struct Nfa {
     /// keeps them as start offsets into one shared list (O(1) per event
     /// instead of O(live runs)).
     pub counting: bool,
+    /// One Kleene element and nothing else, `SEQ(T p{m,n})` with `m >= 1`
+    /// and no condition on leaving the list (any conditions on its
+    /// elements): every live run waits in the list's state, so
+    /// [`crate::partition::Partition`]'s single-list step reads its one
+    /// take and its one `proceed` directly instead of enumerating edges.
+    pub single_list: bool,
 }
 
 /// A compiled conjunct.
@@ -555,10 +561,12 @@ pub(crate) fn compile(
         && alts
             .first()
             .is_some_and(|a| is_counting(a, &conjs, pat.strategy == Strategy::StrictContiguity));
+    let single_list = linear && alts.first().is_some_and(is_single_list);
     Ok(Nfa {
         plain,
         linear,
         counting,
+        single_list,
         leading_not,
         alts,
         conjs,
@@ -608,6 +616,43 @@ fn is_chain(alt: &Alt) -> bool {
 /// bound (under `strict` contiguity, or also `p[i-1]`: every live run then
 /// took the previous event), and no condition on the `proceed` (see
 /// [`Nfa::counting`]).
+fn is_single_list(alt: &Alt) -> bool {
+    list_shape(alt).is_some()
+}
+
+/// The begin take, the grow take and the `proceed` of a single-list
+/// automaton (see [`Nfa::single_list`]), if `alt` is one.
+pub(crate) fn list_shape(alt: &Alt) -> Option<(&Take, &Take, &Eps)> {
+    let s0 = alt.states.get(alt.start.index())?;
+    let ([begin], []) = (s0.takes.as_slice(), s0.eps.as_slice()) else {
+        return None;
+    };
+    let s1 = alt.states.get(begin.target.index())?;
+    let ([grow], [proceed]) = (s1.takes.as_slice(), s1.eps.as_slice()) else {
+        return None;
+    };
+    let acc = alt.states.get(proceed.target.index())?;
+    let EpsKind::Proceed { var, min } = proceed.kind else {
+        return None;
+    };
+    let ok = begin.kleene
+        && !begin.grow
+        && grow.grow
+        && grow.target == begin.target
+        && begin.target != alt.start
+        && var == begin.var
+        && grow.var == begin.var
+        && grow.ty == begin.ty
+        && min >= 1
+        && proceed.conjs.is_empty()
+        && !s0.accept
+        && !s1.accept
+        && acc.accept
+        && acc.takes.is_empty()
+        && acc.eps.is_empty();
+    ok.then_some((begin, grow, proceed))
+}
+
 fn is_counting(alt: &Alt, conjs: &[Conj], strict: bool) -> bool {
     let Some(s0) = alt.states.get(alt.start.index()) else {
         return false;

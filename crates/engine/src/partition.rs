@@ -1153,6 +1153,10 @@ impl Partition {
             self.step_counting(ctx, pos, &stored, out, stats, scratch);
             return;
         }
+        if nfa.single_list {
+            self.step_single_list(ctx, pos, &stored, out, stats, scratch);
+            return;
+        }
         if nfa.linear {
             self.step_linear(ctx, pos, &stored, out, stats, scratch);
             return;
@@ -1511,6 +1515,108 @@ impl Partition {
         run.first = elems.first().copied();
         run.last = elems.last().map(|e| e.0);
         run
+    }
+
+    /// [`Partition::on_event`]'s run step for one Kleene element
+    /// ([`Nfa::single_list`]): what the linear step computes for that
+    /// automaton, with its one take and one `proceed` read directly. Every
+    /// live run waits in the list's state; its only outcome is the grow
+    /// take (the `proceed` leads to the accept state, which takes nothing),
+    /// and after a take it is live while the list is below its maximum and
+    /// complete once it has its minimum. Same runs in the same order as the
+    /// linear step (tested event by event).
+    fn step_single_list(
+        &mut self,
+        ctx: &Ctx,
+        pos: Pos,
+        stored: &Stored,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+        scratch: &mut Scratch,
+    ) {
+        let nfa = ctx.nfa;
+        let (Some(alt), Some(seed)) = (nfa.alts.first(), ctx.seeds.first()) else {
+            return;
+        };
+        let Some((begin, grow, proceed)) = crate::nfa::list_shape(alt) else {
+            return;
+        };
+        let EpsKind::Proceed { min, .. } = proceed.kind else {
+            return;
+        };
+        let (min, max) = (min as usize, grow.max.map(|m| m as usize));
+        let (s1, accept) = (begin.target, proceed.target);
+        let (cache, taken) = scratch.for_direct_step(nfa.conjs.len());
+        let (ty, ts) = (stored.event.ty, stored.event.ts.0);
+        let var = grow.var.index();
+        let count = |run: &Run| run.binds.get(var).map_or(0, |b| b.list_len());
+        let grow_step = || Step {
+            base: None,
+            nots: Vec::new(),
+            state: s1,
+            take: 0,
+        };
+        let mut runs = std::mem::take(&mut self.runs);
+        runs.retain_mut(|run| {
+            let took = ty == grow.ty
+                && run
+                    .first
+                    .is_none_or(|(_, fts)| nfa.within.is_none_or(|w| ts.saturating_sub(fts) <= w))
+                && max.is_none_or(|m| count(run) < m)
+                && {
+                    let view = self.view(ctx, run, Some((grow.var, stored)));
+                    self.conjs_hold(ctx, &grow.conjs, &view, false, Some(&mut *cache))
+                };
+            let keep = match nfa.strategy {
+                Strategy::SkipTillNextMatch => !took,
+                Strategy::SkipTillAnyMatch => true,
+                Strategy::StrictContiguity => false,
+            };
+            if took {
+                if keep {
+                    let mut fork = run.clone();
+                    self.apply_in(ctx, &mut fork, grow_step(), pos, stored);
+                    taken.push(fork);
+                } else {
+                    self.apply_in(ctx, run, grow_step(), pos, stored);
+                    taken.push(std::mem::replace(run, Run::empty(run)));
+                }
+            }
+            keep
+        });
+        if ty == begin.ty && {
+            let view = self.view(ctx, seed, Some((begin.var, stored)));
+            self.conjs_hold(ctx, &begin.conjs, &view, true, Some(cache))
+        } {
+            let step = Step {
+                base: None,
+                nots: Vec::new(),
+                state: alt.start,
+                take: 0,
+            };
+            taken.push(self.apply(ctx, seed.clone(), step, pos, stored));
+        }
+        let mut done = Vec::new();
+        for run in taken.drain(..) {
+            let n = count(&run);
+            let live = max.is_none_or(|m| n < m);
+            match (n >= min, live) {
+                (true, true) => {
+                    let mut r = run.clone();
+                    r.state = accept;
+                    self.complete(ctx, r, &mut done);
+                    runs.push(run);
+                }
+                (true, false) => {
+                    let mut r = run;
+                    r.state = accept;
+                    self.complete(ctx, r, &mut done);
+                }
+                (false, true) => runs.push(run),
+                (false, false) => {}
+            }
+        }
+        self.end_step(ctx, runs, done, out, stats);
     }
 
     /// [`Partition::on_event`]'s run step for a linear automaton
@@ -2297,6 +2403,60 @@ mod tests {
         assert!(checked > 1000, "too few matches compared: {checked}");
     }
 
+    /// The single-list step (one Kleene element, any conditions on its
+    /// elements) gives what the linear step and the general step give,
+    /// event by event, under every strategy, policy and a tiny run cap.
+    #[test]
+    fn single_list_step_equals_the_linear_step() {
+        let shapes = [
+            "SEQ(T t{3,}) WHERE t[i].x >= t[i-1].x",
+            "SEQ(T t{2,4}) WHERE t[i].x > avg(t[..i-1].x) - 2",
+            "SEQ(U u{2,}) WHERE u[i].x <> u[1].x",
+            "SEQ(T t+) WHERE t[i].x < 6 AND t[i].x >= min(t[..i-1].x)",
+            "SEQ(T t{1,3})",
+        ];
+        let mut checked = 0;
+        for shape in shapes {
+            let text = format!(
+                "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} WITHIN 40ms;"
+            );
+            let program = compile_for_test(&text);
+            let nfa = program.nfa(PatternId::from_index(0));
+            assert!(nfa.single_list && nfa.linear, "{text}");
+            for strategy in STRATEGIES {
+                for policy in POLICIES {
+                    for max_runs in [3, 100_000] {
+                        let text = format!(
+                            "EVENT T (k INT, x INT); EVENT U (k INT, x INT);
+                             PATTERN p {shape} WITHIN 40ms {strategy} {policy};"
+                        );
+                        if program_counts(&text) {
+                            continue;
+                        }
+                        checked += compare_plain(&text, max_runs);
+                        let stream = Stream {
+                            seed: 7,
+                            events: 250,
+                            u_one_in: 4,
+                            ts_step: 3,
+                            tick_every: Some(5),
+                        };
+                        checked +=
+                            compare_steps(&text, max_runs, |n| n.single_list = false, &stream);
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "too few matches compared: {checked}");
+    }
+
+    /// Whether the pattern takes the counting step (which comes first).
+    fn program_counts(text: &str) -> bool {
+        compile_for_test(text)
+            .nfa(PatternId::from_index(0))
+            .counting
+    }
+
     /// Patterns the counting step must not take: a condition across
     /// elements, an aggregate, more than one element, skip till any match.
     #[test]
@@ -2349,6 +2509,7 @@ mod tests {
             n.plain = false;
             n.linear = false;
             n.counting = false;
+            n.single_list = false;
         };
         compare_steps(text, max_runs, general, &stream)
     }
