@@ -654,36 +654,14 @@ pub(crate) fn list_shape(alt: &Alt) -> Option<(&Take, &Take, &Eps)> {
 }
 
 fn is_counting(alt: &Alt, conjs: &[Conj], strict: bool) -> bool {
-    let Some(s0) = alt.states.get(alt.start.index()) else {
-        return false;
-    };
-    let ([begin], []) = (s0.takes.as_slice(), s0.eps.as_slice()) else {
-        return false;
-    };
-    let Some(s1) = alt.states.get(begin.target.index()) else {
-        return false;
-    };
-    let ([grow], [proceed]) = (s1.takes.as_slice(), s1.eps.as_slice()) else {
-        return false;
-    };
-    let Some(acc) = alt.states.get(proceed.target.index()) else {
+    let Some((begin, grow, proceed)) = list_shape(alt) else {
         return false;
     };
     let EpsKind::Proceed { var, min } = proceed.kind else {
         return false;
     };
-    begin.kleene
-        && !begin.grow
-        && grow.grow
-        && grow.target == begin.target
-        && begin.target != alt.start
-        && var == begin.var
-        && grow.var == begin.var
-        && grow.ty == begin.ty
-        && min >= 1
-        && grow.max.is_none_or(|n| n >= min)
+    grow.max.is_none_or(|n| n >= min)
         && begin.conjs == grow.conjs
-        && proceed.conjs.is_empty()
         && begin.conjs.iter().all(|&c| {
             conjs.get(c as usize).is_some_and(|c| {
                 (c.local && !c.uses_previous)
@@ -693,11 +671,6 @@ fn is_counting(alt: &Alt, conjs: &[Conj], strict: bool) -> bool {
                         && c.expr.reads_only_current_and_previous(var))
             })
         })
-        && !s0.accept
-        && !s1.accept
-        && acc.accept
-        && acc.takes.is_empty()
-        && acc.eps.is_empty()
 }
 
 impl Nfa {

@@ -480,6 +480,36 @@ impl Scratch {
     }
 }
 
+/// What the counting and the single-list steps read of a single-list
+/// automaton ([`Nfa::single_list`]).
+struct ListParts<'a> {
+    seed: &'a Run,
+    begin: &'a crate::nfa::Take,
+    grow: &'a crate::nfa::Take,
+    /// The list's quantifier.
+    min: u32,
+    max: Option<u32>,
+    start: StateId,
+    accept: StateId,
+}
+
+fn list_parts<'a>(ctx: &Ctx<'a>) -> Option<ListParts<'a>> {
+    let alt = ctx.nfa.alts.first()?;
+    let (begin, grow, proceed) = crate::nfa::list_shape(alt)?;
+    let EpsKind::Proceed { min, .. } = proceed.kind else {
+        return None;
+    };
+    Some(ListParts {
+        seed: ctx.seeds.first()?,
+        begin,
+        grow,
+        min,
+        max: grow.max,
+        start: alt.start,
+        accept: proceed.target,
+    })
+}
+
 /// Whether any take edge reachable from the run's state accepts `ty`.
 fn reaches(ctx: &Ctx, run: &Run, ty: dalal_lang::typed::TypeId) -> bool {
     ctx.nfa
@@ -1359,26 +1389,18 @@ impl Partition {
         scratch: &mut Scratch,
     ) {
         let nfa = ctx.nfa;
-        let (Some(alt), Some(seed)) = (nfa.alts.first(), ctx.seeds.first()) else {
-            return;
-        };
-        let Some(begin) = alt
-            .states
-            .get(alt.start.0 as usize)
-            .and_then(|s| s.takes.first())
+        let Some(ListParts {
+            seed,
+            begin,
+            grow,
+            min,
+            max,
+            ..
+        }) = list_parts(ctx)
         else {
             return;
         };
-        let Some(s1) = alt.states.get(begin.target.0 as usize) else {
-            return;
-        };
-        let (Some(grow), Some(proceed)) = (s1.takes.first(), s1.eps.first()) else {
-            return;
-        };
-        let EpsKind::Proceed { min, .. } = proceed.kind else {
-            return;
-        };
-        let (min, max) = (u64::from(min), grow.max.map(u64::from));
+        let (min, max) = (u64::from(min), max.map(u64::from));
         let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
         // The conditions on the event alone (a first element skips those
         // on `p[i-1]`).
@@ -1472,8 +1494,8 @@ impl Partition {
             .nfa
             .alts
             .first()
-            .and_then(|a| a.states.iter().position(|s| s.accept))
-            .map_or(StateId(0), |i| StateId(i as u32));
+            .and_then(crate::nfa::list_shape)
+            .map_or(StateId(0), |(_, _, proceed)| proceed.target);
         self.counted_run_at(ctx, start, accept)
     }
 
@@ -1495,9 +1517,8 @@ impl Partition {
             .nfa
             .alts
             .first()
-            .and_then(|a| a.states.get(a.start.0 as usize))
-            .and_then(|s| s.takes.first())
-            .map(|t| t.var);
+            .and_then(crate::nfa::list_shape)
+            .map(|(begin, _, _)| begin.var);
         let (mut tail, mut len) = (NIL, 0u32);
         let elems: Vec<(Pos, i64)> = self
             .counter
@@ -1535,17 +1556,20 @@ impl Partition {
         scratch: &mut Scratch,
     ) {
         let nfa = ctx.nfa;
-        let (Some(alt), Some(seed)) = (nfa.alts.first(), ctx.seeds.first()) else {
+        let Some(ListParts {
+            seed,
+            begin,
+            grow,
+            min,
+            max,
+            accept,
+            start,
+        }) = list_parts(ctx)
+        else {
             return;
         };
-        let Some((begin, grow, proceed)) = crate::nfa::list_shape(alt) else {
-            return;
-        };
-        let EpsKind::Proceed { min, .. } = proceed.kind else {
-            return;
-        };
-        let (min, max) = (min as usize, grow.max.map(|m| m as usize));
-        let (s1, accept) = (begin.target, proceed.target);
+        let (min, max) = (min as usize, max.map(|m| m as usize));
+        let s1 = begin.target;
         let (cache, taken) = scratch.for_direct_step(nfa.conjs.len());
         let (ty, ts) = (stored.event.ty, stored.event.ts.0);
         let var = grow.var.index();
@@ -1591,7 +1615,7 @@ impl Partition {
             let step = Step {
                 base: None,
                 nots: Vec::new(),
-                state: alt.start,
+                state: start,
                 take: 0,
             };
             taken.push(self.apply(ctx, seed.clone(), step, pos, stored));
@@ -2338,8 +2362,7 @@ mod tests {
     fn live_runs(p: &mut Partition, ctx: &Ctx) -> Vec<(u32, Vec<BindKey>)> {
         let mut runs: Vec<Run> = p.runs.clone();
         if ctx.nfa.counting {
-            let alt = &ctx.nfa.alts[0];
-            let s1 = alt.states[alt.start.0 as usize].takes[0].target;
+            let s1 = crate::nfa::list_shape(&ctx.nfa.alts[0]).unwrap().0.target;
             let starts = p
                 .counter
                 .as_ref()
