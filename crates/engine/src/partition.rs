@@ -1587,10 +1587,9 @@ impl Partition {
                     .first
                     .is_none_or(|(_, fts)| nfa.within.is_none_or(|w| ts.saturating_sub(fts) <= w))
                 && max.is_none_or(|m| count(run) < m)
-                && {
-                    let view = self.view(ctx, run, Some((grow.var, stored)));
-                    self.conjs_hold(ctx, &grow.conjs, &view, false, Some(&mut *cache))
-                };
+                // The list is the only variable, and it is bound: no
+                // conjunct is skipped, as on a plain sequence's edge.
+                && self.plain_conjs_hold(ctx, grow, run, stored, cache);
             let keep = match nfa.strategy {
                 Strategy::SkipTillNextMatch => !took,
                 Strategy::SkipTillAnyMatch => true,
