@@ -115,6 +115,15 @@ pub struct Stats {
 /// pattern.
 const SPARE_PARTITIONS: usize = 1024;
 
+/// Idle partitions a pattern leaves in place, under their key, rather than
+/// removing them: a key that comes back (a symbol trading every few
+/// windows) finds its partition as it left it, without a partition made,
+/// reset, indexed and later removed again for each of its events (the peer
+/// `seq2` stream: five of those per trade). Beyond this many, idle
+/// partitions go to the spare pool as before. An idle partition is emptied
+/// (`Partition::park`) and holds no run or event.
+const RESIDENT_IDLE: usize = 1024;
+
 /// The state of one pattern: its partitions.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct PatternState {
@@ -137,22 +146,47 @@ struct PatternState {
     /// (deadline, partition slot) of pending trailing-`NOT` matches.
     #[serde(skip)]
     deadlines: BinaryHeap<Reverse<(i64, usize)>>,
-    /// The next watermark at which idle partitions are swept.
-    next_sweep: i64,
+    /// (time, partition slot): when a partition next has runs to expire or
+    /// events to prune ([`Partition::expiry`]). Partitions that receive no
+    /// event are visited only then, not swept all at once: a sweep of every
+    /// partition every half window cost more than all the matching of
+    /// `seq2` on the harness stream (three visits per event, most finding
+    /// nothing due).
+    #[serde(skip)]
+    expiries: BinaryHeap<Reverse<(i64, usize)>>,
+    /// Per slot, the time of its entry in `expiries` (`i64::MAX`: none;
+    /// an entry with another time is stale and skipped).
+    #[serde(skip)]
+    expiry_at: Vec<i64>,
+    /// Idle partitions left in `parts` and `index` (at most
+    /// [`RESIDENT_IDLE`]).
+    #[serde(skip)]
+    idle: usize,
     live: u64,
 }
 
 impl PatternState {
-    fn rebuild(&mut self, hasher: &DefaultHashBuilder) {
+    fn rebuild(&mut self, hasher: &DefaultHashBuilder, nfa: &crate::nfa::Nfa) {
         self.index.clear();
         self.hashes.clear();
         self.hashes.resize(self.parts.len(), 0);
         self.free.clear();
         self.deadlines.clear();
+        self.expiries.clear();
+        self.expiry_at.clear();
+        self.expiry_at.resize(self.parts.len(), i64::MAX);
+        self.idle = 0;
         self.live = 0;
         for (i, p) in self.parts.iter().enumerate() {
             match p {
                 Some(p) => {
+                    if p.is_idle() {
+                        self.idle += 1;
+                    }
+                    if let (Some(t), Some(at)) = (p.expiry(nfa), self.expiry_at.get_mut(i)) {
+                        self.expiries.push(Reverse((t, i)));
+                        *at = t;
+                    }
                     let h = hasher.hash_one(&p.key);
                     self.index.insert_unique(h, (h, i), |e| e.0);
                     if let Some(slot) = self.hashes.get_mut(i) {
@@ -170,14 +204,32 @@ impl PatternState {
 
     /// The earliest watermark at which [`Engine::tick_pattern`] has work for
     /// this pattern (a lower bound: the deadline heap may hold stale entries).
-    fn wake(&self, within: Option<i64>) -> i64 {
-        let due = self
-            .deadlines
-            .peek()
-            .map_or(i64::MAX, |Reverse((d, _))| d.saturating_add(1));
-        match within {
-            Some(_) => due.min(self.next_sweep),
-            None => due,
+    fn wake(&self) -> i64 {
+        let after = |h: &BinaryHeap<Reverse<(i64, usize)>>| {
+            h.peek()
+                .map_or(i64::MAX, |Reverse((d, _))| d.saturating_add(1))
+        };
+        after(&self.deadlines).min(after(&self.expiries))
+    }
+
+    /// Whether the partition in `slot` has an entry in `expiries` (an
+    /// earlier entry stays a lower bound: later events start later runs).
+    fn queued(&self, slot: usize) -> bool {
+        self.expiry_at.get(slot).is_some_and(|t| *t != i64::MAX)
+    }
+
+    /// Queues the partition in `slot` for its expiry `t` (from
+    /// [`Partition::expiry`]).
+    fn queue(&mut self, slot: usize, t: Option<i64>) {
+        let Some(t) = t else {
+            return;
+        };
+        if self.expiry_at.len() <= slot {
+            self.expiry_at.resize(slot + 1, i64::MAX);
+        }
+        if let Some(at) = self.expiry_at.get_mut(slot) {
+            *at = t;
+            self.expiries.push(Reverse((t, slot)));
         }
     }
 
@@ -258,6 +310,8 @@ pub struct Engine {
     wake: i64,
     /// Lower bound of every pattern's `PatternState::next_deadline`.
     next_deadline: i64,
+    /// The slots a tick visits (reused).
+    touched: Vec<usize>,
 }
 
 /// An event in the reorder heap (ordered only by the key beside it).
@@ -312,6 +366,7 @@ impl Engine {
                 .map(|i| crate::partition::seeds(program.nfa(PatternId::from_index(i))))
                 .collect(),
             scratch: Scratch::default(),
+            touched: Vec::new(),
             probe: Partition::new(Key::default()),
             hasher: DefaultHashBuilder::default(),
             key_bufs: Vec::new(),
@@ -432,7 +487,11 @@ impl Engine {
     pub fn stats(&self) -> Stats {
         let mut s = self.stats.clone();
         s.live_runs = self.states.iter().map(|p| p.live).sum();
-        s.partitions = self.states.iter().map(|p| p.index.len() as u64).sum();
+        s.partitions = self
+            .states
+            .iter()
+            .map(|p| p.index.len().saturating_sub(p.idle) as u64)
+            .sum();
         s.buffered = self.reorder.len() as u64;
         s
     }
@@ -466,9 +525,8 @@ impl Engine {
     /// Recomputes `wake` and `next_deadline` from every pattern.
     fn recompute_wake(&mut self) {
         let (mut wake, mut next) = (i64::MAX, i64::MAX);
-        for (pi, st) in self.states.iter().enumerate() {
-            let within = self.program.nfa(PatternId::from_index(pi)).within;
-            wake = wake.min(st.wake(within));
+        for st in &self.states {
+            wake = wake.min(st.wake());
             next = next.min(st.next_deadline());
         }
         self.wake = wake;
@@ -513,13 +571,13 @@ impl Engine {
 
     /// Time moved to `now` (`None`: end of input) for one pattern.
     fn tick_pattern(&mut self, pi: usize, now: Option<i64>) {
-        // Leave at once when no deadline is due and no sweep either (the
-        // common case), before building a context.
+        // Leave at once when nothing is due (the common case), before
+        // building a context.
         if let (Some(n), Some(st)) = (now, self.states.get(pi)) {
-            let due = st.deadlines.peek().is_some_and(|Reverse((d, _))| *d < n);
-            let within = self.program.nfa(PatternId::from_index(pi)).within;
-            let sweep = within.is_some() && n >= st.next_sweep;
-            if !due && !sweep {
+            let due = |h: &BinaryHeap<Reverse<(i64, usize)>>| {
+                h.peek().is_some_and(|Reverse((d, _))| *d < n)
+            };
+            if !due(&st.deadlines) && !due(&st.expiries) {
                 return;
             }
         }
@@ -535,35 +593,55 @@ impl Engine {
             return;
         };
         let mut stats = StepStats::default();
-        let mut touched = Vec::new();
-        while let Some(Reverse((d, slot))) = st.deadlines.peek().copied() {
-            if now.is_some_and(|n| d >= n) {
-                break;
-            }
-            st.deadlines.pop();
-            touched.push(slot);
-        }
-        let sweep = match (now, ctx.nfa.within) {
-            (None, _) => true,
-            (Some(n), Some(w)) => {
-                n >= st.next_sweep && {
-                    st.next_sweep = n.saturating_add((w / 2).max(1));
-                    true
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        match now {
+            // End of input: every partition.
+            None => touched.extend(0..st.parts.len()),
+            Some(n) => {
+                while let Some(Reverse((d, slot))) = st.deadlines.peek().copied() {
+                    if d >= n {
+                        break;
+                    }
+                    st.deadlines.pop();
+                    touched.push(slot);
                 }
+                while let Some(Reverse((t, slot))) = st.expiries.peek().copied() {
+                    if t >= n {
+                        break;
+                    }
+                    st.expiries.pop();
+                    // A stale entry: the slot was queued again or freed.
+                    if let Some(at) = st.expiry_at.get_mut(slot).filter(|at| **at == t) {
+                        *at = i64::MAX;
+                        touched.push(slot);
+                    }
+                }
+                touched.sort_unstable();
+                touched.dedup();
             }
-            (Some(_), None) => false,
-        };
-        if sweep {
-            touched.clear();
-            touched.extend(0..st.parts.len());
-        } else {
-            touched.sort_unstable();
-            touched.dedup();
         }
-        for slot in touched {
+        for &slot in &touched {
+            let queued = st.queued(slot);
             let Some(Some(part)) = st.parts.get_mut(slot) else {
                 continue;
             };
+            if part.is_idle() {
+                // Resident and idle (end of input visits every slot).
+                continue;
+            }
+            if let Some(n) = now {
+                // An event came since the partition was queued: it expired
+                // its own runs then, and it is due again a window later
+                // (unless a pending match is due).
+                let deadline_due = part.min_deadline().is_some_and(|d| d < n);
+                if let Some(t) = part.expiry(ctx.nfa).filter(|t| *t >= n && !deadline_due) {
+                    if !queued {
+                        st.queue(slot, Some(t));
+                    }
+                    continue;
+                }
+            }
             let before = part.load() as u64;
             part.advance(&ctx, now, &mut self.out, &mut stats);
             let after = part.load() as u64;
@@ -572,7 +650,15 @@ impl Engine {
             if let Some(d) = part.min_deadline() {
                 st.deadlines.push(Reverse((d, slot)));
             }
-            if part.is_idle() {
+            if part.is_idle() && st.idle < RESIDENT_IDLE {
+                // Stays in the index, emptied: when its key comes back it
+                // is found as it is, with no partition made or reset.
+                part.park();
+                st.idle += 1;
+                if let Some(at) = st.expiry_at.get_mut(slot) {
+                    *at = i64::MAX;
+                }
+            } else if part.is_idle() {
                 let h = match st.hashes.get(slot) {
                     Some(h) => *h,
                     None => self.hasher.hash_one(&part.key),
@@ -586,9 +672,17 @@ impl Engine {
                         st.spare.push(p);
                     }
                 }
+                if let Some(at) = st.expiry_at.get_mut(slot) {
+                    *at = i64::MAX;
+                }
                 st.free.push(slot);
+            } else if let Some(n) = now.filter(|_| !queued) {
+                // Not due before `n` again, so the loop above ends.
+                let t = part.expiry(ctx.nfa).map(|t| t.max(n));
+                st.queue(slot, t);
             }
         }
+        self.touched = touched;
         self.stats.matches[pi] += stats.matches;
         self.stats.dropped_runs += stats.dropped_runs;
         self.update_peak();
@@ -654,8 +748,8 @@ impl Engine {
                         .and_then(Option::as_ref)
                         .is_some_and(|p| same_key(key, &p.key))
             });
-            let slot = match found {
-                Some(&(_, s)) => s,
+            let (slot, found) = match found {
+                Some(&(_, s)) => (s, true),
                 None => {
                     // No partition for the key: make one only if the event
                     // can change it (most events of most keys start nothing).
@@ -686,15 +780,23 @@ impl Engine {
                     }
                     st.hashes[slot] = hash;
                     st.index.insert_unique(hash, (hash, slot), |e| e.0);
-                    slot
+                    (slot, false)
                 }
             };
+            let queued = st.queued(slot);
             let (Some(Some(part)), Some(ctx)) = (
                 st.parts.get_mut(slot),
                 Self::ctx(program, seeds, pi, config.max_runs_per_partition),
             ) else {
                 continue;
             };
+            if found && part.is_idle() {
+                // A resident idle partition takes only what a new one would.
+                if !part.wakes_fresh(&ctx, seq, ev) {
+                    continue;
+                }
+                st.idle = st.idle.saturating_sub(1);
+            }
             // The last pattern takes the event itself: one clone fewer.
             let ev = if i == last {
                 event.take()
@@ -712,12 +814,17 @@ impl Engine {
             st.live = (st.live + after).saturating_sub(before);
             *live = (*live + after).saturating_sub(before);
             let d = part.min_deadline();
+            let expiry = if queued { None } else { part.expiry(ctx.nfa) };
             if d.is_some() && d != had_deadline {
                 if let Some(d) = d {
                     st.deadlines.push(Reverse((d, slot)));
                     *next_deadline = (*next_deadline).min(d);
                     *wake = (*wake).min(d.saturating_add(1));
                 }
+            }
+            if let Some(t) = expiry {
+                st.queue(slot, Some(t));
+                *wake = (*wake).min(t.saturating_add(1));
             }
             if let Some(m) = stats.matches.get_mut(pi) {
                 *m += step.matches;
@@ -782,8 +889,11 @@ impl Engine {
             .map(|(t, s, e)| Reverse((t, s, EventBox(e))))
             .collect();
         engine.states = snap.states;
-        for st in &mut engine.states {
-            st.rebuild(&engine.hasher);
+        for (pi, st) in engine.states.iter_mut().enumerate() {
+            st.rebuild(
+                &engine.hasher,
+                engine.program.nfa(PatternId::from_index(pi)),
+            );
         }
         engine.live = engine.states.iter().map(|st| st.live).sum();
         engine.recompute_wake();

@@ -786,6 +786,25 @@ impl Partition {
             && self.buf.is_empty()
     }
 
+    /// The event time after which a visit ([`Partition::advance`]) may have
+    /// work here: one window after the partition's newest event, rounded up
+    /// to the next multiple of half a window. Until then no visit is
+    /// needed: every event expires the runs it meets ([`Partition::on_event`]),
+    /// so only a partition that has gone quiet for a window can hold runs
+    /// past their window or events no run needs. The rounding makes the
+    /// quiet partitions of a pattern fall due together, a few times per
+    /// window, so one tick visits them all. `None`: idle (nothing to drop),
+    /// or no `WITHIN` (runs never expire).
+    pub(crate) fn expiry(&self, nfa: &Nfa) -> Option<i64> {
+        let w = nfa.within?;
+        if self.is_idle() {
+            return None;
+        }
+        let q = (w / 2).max(1);
+        let due = self.now.saturating_add(w);
+        Some(due.div_euclid(q).saturating_add(1).saturating_mul(q))
+    }
+
     /// The earliest pending deadline.
     pub(crate) fn min_deadline(&self) -> Option<i64> {
         self.pending.iter().map(|p| p.deadline).min()

@@ -184,7 +184,8 @@ fn partitions_are_freed_as_time_passes() {
             .unwrap();
     }
     let s = engine.stats();
-    // Sweeps run every half window: idle partitions live at most 1.5 windows.
+    // A partition is visited a window after its last event, rounded up to
+    // half a window: quiet partitions live at most 1.5 windows.
     assert!(
         s.partitions <= 151,
         "old partitions are swept: {}",
@@ -198,6 +199,40 @@ fn partitions_are_freed_as_time_passes() {
     assert!(s.peak_runs >= 100);
     engine.finish();
     assert_eq!(engine.stats().partitions, 0);
+}
+
+/// A trailing `NOT` match fires when the watermark passes its window, in a
+/// partition that has had events since (so it is not due for expiry) and
+/// that gets none at that time: time moved by other keys or by the caller.
+#[test]
+fn trailing_not_fires_on_time_in_a_partition_with_recent_events() {
+    let p = program("PATTERN lone SEQ(A a, NOT B n) WITHIN 1s PARTITION BY k;");
+    let mut engine = Engine::new(p.clone(), Config::default());
+    engine.push(ev(&p, "A", 0, "k", 1)).unwrap();
+    engine.push(ev(&p, "A", 900, "k", 2)).unwrap();
+    engine.push(ev(&p, "A", 1_001, "other", 3)).unwrap();
+    let m: Vec<Match> = engine.drain_matches().collect();
+    assert_eq!(m.len(), 1, "the first A's window closed at 1 s: {m:?}");
+    engine.advance_watermark(EventTime::from_millis(1_901));
+    assert_eq!(engine.drain_matches().count(), 1, "the second A's");
+    // A key that went idle comes back: its partition is reused as it was.
+    engine.advance_watermark(EventTime::from_millis(10_000));
+    engine.drain_matches().for_each(drop);
+    assert_eq!(
+        engine.stats().partitions,
+        0,
+        "idle partitions are not counted"
+    );
+    engine.push(ev(&p, "B", 10_001, "k", 4)).unwrap();
+    assert_eq!(engine.stats().partitions, 0, "B starts nothing");
+    engine.push(ev(&p, "A", 10_002, "k", 5)).unwrap();
+    engine.push(ev(&p, "B", 10_003, "k", 6)).unwrap();
+    engine.push(ev(&p, "A", 10_004, "k", 7)).unwrap();
+    assert_eq!(engine.stats().partitions, 1);
+    engine.finish();
+    let m: Vec<Match> = engine.drain_matches().collect();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(seqs(&m[0]), vec![("a".to_string(), vec![6])]);
 }
 
 /// An event that can start no run and that no leading `NOT` looks back at
