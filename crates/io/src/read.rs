@@ -146,6 +146,12 @@ struct Common {
 
 impl Common {
     fn count_unknown(&mut self, name: &[u8]) {
+        // Compared as bytes first: no copy for a name seen before (every
+        // row of an undeclared type comes here).
+        if let Some(e) = self.unknown.iter_mut().find(|(n, _)| n.as_bytes() == name) {
+            e.1 += 1;
+            return;
+        }
         let name = String::from_utf8_lossy(name);
         if let Some(e) = self.unknown.iter_mut().find(|(n, _)| *n == name) {
             e.1 += 1;
@@ -531,8 +537,8 @@ impl EventReader for CsvReader {
                     match self.common.schema.type_by_bytes(name) {
                         Some(t) => t,
                         None => {
-                            let name = name.to_vec();
-                            self.common.count_unknown(&name);
+                            // `name` borrows the scanner, not `common`.
+                            self.common.count_unknown(self.scan.get(c));
                             continue;
                         }
                     }
