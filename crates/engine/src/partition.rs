@@ -495,7 +495,7 @@ struct ListParts<'a> {
 
 fn list_parts<'a>(ctx: &Ctx<'a>) -> Option<ListParts<'a>> {
     let alt = ctx.nfa.alts.first()?;
-    let (begin, grow, proceed) = crate::nfa::list_shape(alt)?;
+    let (begin, grow, proceed) = crate::nfa::list_edges(alt)?;
     let EpsKind::Proceed { min, .. } = proceed.kind else {
         return None;
     };
@@ -1530,7 +1530,7 @@ impl Partition {
             .nfa
             .alts
             .first()
-            .and_then(crate::nfa::list_shape)
+            .and_then(crate::nfa::list_edges)
             .map_or(StateId(0), |(_, _, proceed)| proceed.target);
         self.counted_run_at(ctx, start, accept)
     }
@@ -1553,7 +1553,7 @@ impl Partition {
             .nfa
             .alts
             .first()
-            .and_then(crate::nfa::list_shape)
+            .and_then(crate::nfa::list_edges)
             .map(|(begin, _, _)| begin.var);
         let (mut tail, mut len) = (NIL, 0u32);
         let elems: Vec<(Pos, i64)> = self
