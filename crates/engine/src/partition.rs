@@ -636,6 +636,10 @@ impl Partition {
     /// that a full pool costs a few MiB).
     pub(crate) fn park(&mut self) {
         const PARKED: usize = 32;
+        // The thresholds of amortized pruning and compaction start over
+        // (an idle partition may stay in place, see `RESIDENT_IDLE`).
+        self.pruned_len = 0;
+        self.lists_live = 0;
         self.buf.clear();
         self.buf.shrink_to(PARKED);
         self.runs.clear();
