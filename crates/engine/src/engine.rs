@@ -93,7 +93,11 @@ pub struct Stats {
     pub late: u64,
     /// Matches emitted, per pattern (indexed by pattern id).
     pub matches: Vec<u64>,
-    /// Live runs plus pending trailing-`NOT` matches, over all partitions.
+    /// Runs held plus pending trailing-`NOT` matches, over all partitions.
+    /// A run past its window is held until its partition's next event, or
+    /// until the watermark is a window (rounded up to half a window) past
+    /// the partition's last event: memory in use, not only runs that can
+    /// still match.
     pub live_runs: u64,
     /// The largest `live_runs` seen.
     pub peak_runs: u64,
