@@ -347,6 +347,29 @@ fn snapshot_restore_continues_identically() {
     }
 }
 
+/// Snapshots of version 3 written before the sweep went carry each
+/// pattern's next sweep time; they restore (the field is ignored) and
+/// continue as the engine that wrote them would.
+#[test]
+fn a_snapshot_with_the_old_sweep_field_restores() {
+    let p = program("PATTERN ab SEQ(A a, B b) WITHIN 1s PARTITION BY k;");
+    let mut engine = Engine::new(p.clone(), Config::default());
+    engine.push(ev(&p, "A", 0, "k", 1)).unwrap();
+    let mut json = serde_json::to_value(engine.snapshot().unwrap()).unwrap();
+    let states = json["states"].as_array_mut().unwrap();
+    assert!(!states.is_empty());
+    for st in states {
+        st.as_object_mut()
+            .unwrap()
+            .insert("next_sweep".to_string(), serde_json::json!(500));
+    }
+    let mut restored = Engine::restore(p.clone(), serde_json::from_value(json).unwrap()).unwrap();
+    restored.push(ev(&p, "B", 900, "k", 2)).unwrap();
+    restored.push(ev(&p, "A", 5_000, "k", 3)).unwrap();
+    assert_eq!(restored.drain_matches().count(), 1);
+    assert_eq!(restored.stats().live_runs, 1, "the run of the A at 5 s");
+}
+
 #[test]
 fn restore_rejects_another_program() {
     let p = program("PATTERN one SEQ(A a);");
