@@ -657,15 +657,18 @@ impl Engine {
             if let Some(d) = part.min_deadline() {
                 st.deadlines.push(Reverse((d, slot)));
             }
-            if part.is_idle() && st.idle < RESIDENT_IDLE {
-                // Stays in the index, emptied: when its key comes back it
-                // is found as it is, with no partition made or reset.
-                part.park();
-                st.idle += 1;
+            if part.is_idle() {
+                // Nothing left to expire: a queued entry is stale from here.
                 if let Some(at) = st.expiry_at.get_mut(slot) {
                     *at = i64::MAX;
                 }
-            } else if part.is_idle() {
+                if st.idle < RESIDENT_IDLE {
+                    // Stays in the index, emptied: when its key comes back
+                    // it is found as it is, with no partition made or reset.
+                    part.park();
+                    st.idle += 1;
+                    continue;
+                }
                 let h = match st.hashes.get(slot) {
                     Some(h) => *h,
                     None => self.hasher.hash_one(&part.key),
@@ -678,9 +681,6 @@ impl Engine {
                         p.park();
                         st.spare.push(p);
                     }
-                }
-                if let Some(at) = st.expiry_at.get_mut(slot) {
-                    *at = i64::MAX;
                 }
                 st.free.push(slot);
             } else if let Some(n) = now.filter(|_| !queued) {
