@@ -791,6 +791,107 @@ mod tests {
         assert!(checked > 5_000);
     }
 
+    /// Two variables with one field each: `a` (var 0) is the run's bound
+    /// event, `b` (var 1) the event being bound.
+    struct TwoVars(Value, Value);
+
+    impl Env for TwoVars {
+        fn field(&self, var: VarId, _: Access, _: FieldRef) -> Value {
+            match var.index() {
+                0 => self.0.clone(),
+                1 => self.1.clone(),
+                _ => Value::Null,
+            }
+        }
+        fn each(&self, _: VarId, _: AggRange, _: Option<FieldRef>, _: &mut dyn FnMut(Value)) {}
+    }
+
+    /// A comparison split into the event's side and the run's side
+    /// ([`FastCmp::split`]) decides as the general evaluator does, with the
+    /// event's variable on either side (the operator is then mirrored) and
+    /// an arithmetic step on either side; a side that is not a number
+    /// leaves it to the whole conjunct.
+    #[test]
+    fn split_comparisons_agree_with_eval() {
+        use dalal_lang::typed::SlotId;
+        let vals = [
+            Value::Null,
+            Value::Int(0),
+            Value::Int(3),
+            Value::Int(-7),
+            Value::Int(i64::MAX),
+            Value::Float(-0.0),
+            Value::Float(2.5),
+            Value::Float(f64::NAN),
+            Value::Float(f64::INFINITY),
+            Value::str("x"),
+            Value::Bool(true),
+        ];
+        let field = |v: usize| {
+            Box::new(CExpr::Field {
+                var: VarId::from_index(v),
+                access: Access::Single,
+                field: FieldRef::Slot(SlotId::from_index(0)),
+            })
+        };
+        let (run_var, cur_var) = (VarId::from_index(0), VarId::from_index(1));
+        let mut checked = 0;
+        for cmp in [
+            BinaryOp::Eq,
+            BinaryOp::Ne,
+            BinaryOp::Lt,
+            BinaryOp::Le,
+            BinaryOp::Gt,
+            BinaryOp::Ge,
+        ] {
+            for k in [Value::Int(2), Value::Float(1.002), Value::Int(0)] {
+                let scaled = |v: usize| Box::new(CExpr::Bin(BinaryOp::Mul, field(v), c(k.clone())));
+                let exprs = [
+                    CExpr::Bin(cmp, field(1), scaled(0)),
+                    CExpr::Bin(cmp, scaled(0), field(1)),
+                    CExpr::Bin(cmp, scaled(1), field(0)),
+                    CExpr::Bin(cmp, field(0), scaled(1)),
+                    CExpr::Bin(cmp, field(1), field(0)),
+                ];
+                for e in exprs {
+                    let fast = FastCmp::from_expr(&e).expect("a fast form");
+                    let split = fast.split(cur_var).expect("a split");
+                    assert!(fast.split(VarId::from_index(2)).is_none());
+                    for a in &vals {
+                        for b in &vals {
+                            let env = TwoVars(a.clone(), b.clone());
+                            let get = |var: VarId, _, _| match var.index() {
+                                0 => Some(a),
+                                1 => Some(b),
+                                _ => None,
+                            };
+                            let want = holds(&e, &env);
+                            let cur = split.cur_num(get, &env);
+                            let run = split.run_num(get, &env);
+                            let got = split
+                                .decide(cur, run)
+                                .unwrap_or_else(|| fast.holds(get, &env));
+                            assert_eq!(got, want, "{e:?} with a = {a:?}, b = {b:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 5_000);
+        // Both sides read the event being bound, or neither does: no split.
+        let both = CExpr::Bin(
+            BinaryOp::Gt,
+            Box::new(CExpr::Bin(BinaryOp::Sub, field(1), field(0))),
+            c(Value::Int(1)),
+        );
+        let fast = FastCmp::from_expr(&both).expect("a fast form");
+        assert!(fast.split(cur_var).is_none() && fast.split(run_var).is_none());
+        let local = CExpr::Bin(BinaryOp::Gt, field(1), c(Value::Int(1)));
+        let fast = FastCmp::from_expr(&local).expect("a fast form");
+        assert!(fast.split(cur_var).is_none());
+    }
+
     #[test]
     fn in_list_three_valued() {
         let list = CExpr::List(vec![CExpr::Const(Value::Int(1)), CExpr::Const(Value::Null)]);
@@ -957,8 +1058,8 @@ impl Operand {
 
 /// A numeric operand value, computed without building a [`Value`]: the
 /// common case of a [`FastCmp`] (prices and volumes).
-#[derive(Clone, Copy)]
-enum Num {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Num {
     I(i64),
     F(f64),
     /// NULL: the comparison is unknown, so it does not hold.
@@ -1115,15 +1216,122 @@ impl FastCmp {
     ) -> bool {
         match (self.l.num(&get, env), self.r.num(&get, env)) {
             (Num::Other, _) | (_, Num::Other) => self.holds_general(&get, env),
-            (l, r) => Num::compare(l, r).is_some_and(|o| match self.op {
-                BinaryOp::Eq => o == Ordering::Equal,
-                BinaryOp::Ne => o != Ordering::Equal,
-                BinaryOp::Lt => o == Ordering::Less,
-                BinaryOp::Le => o != Ordering::Greater,
-                BinaryOp::Gt => o == Ordering::Greater,
-                BinaryOp::Ge => o != Ordering::Less,
-                _ => false,
-            }),
+            (l, r) => ordering_holds(self.op, Num::compare(l, r)),
         }
+    }
+}
+
+/// Whether a comparison `op` is TRUE for operands that compare as `o`
+/// (`None`: unordered or NULL, so unknown, which does not hold).
+#[inline(always)]
+fn ordering_holds(op: BinaryOp, o: Option<Ordering>) -> bool {
+    o.is_some_and(|o| match op {
+        BinaryOp::Eq => o == Ordering::Equal,
+        BinaryOp::Ne => o != Ordering::Equal,
+        BinaryOp::Lt => o == Ordering::Less,
+        BinaryOp::Le => o != Ordering::Greater,
+        BinaryOp::Gt => o == Ordering::Greater,
+        BinaryOp::Ge => o != Ordering::Less,
+        _ => false,
+    })
+}
+
+/// A comparison of a plain sequence's edge split into the side that reads
+/// the event being bound (`b.price`) and the side that reads only events a
+/// run bound earlier (`a.price * 1.002`): the second is the same for every
+/// event a run meets, so a run computes it once ([`Split::run_num`]) and
+/// each event computes the first once for all runs ([`Split::cur_num`]);
+/// a run's test is then one comparison of two numbers ([`Split::decide`]).
+/// Oriented so that `cur op run` is the conjunct.
+#[derive(Clone, Debug)]
+pub(crate) struct Split {
+    op: BinaryOp,
+    cur: Operand,
+    run: Operand,
+}
+
+impl Operand {
+    /// The variables the operand reads (`None`: it reads an aggregate,
+    /// which is not a plain field of one event).
+    fn vars(&self, out: &mut Vec<VarId>) -> Option<()> {
+        match self {
+            Operand::Const(_) => Some(()),
+            Operand::Field { var, access, .. } | Operand::FieldAsFloat { var, access, .. } => {
+                matches!(access, Access::Single).then(|| out.push(*var))
+            }
+            Operand::Arith(_, a, b) => {
+                a.vars(out)?;
+                b.vars(out)
+            }
+            Operand::Agg { .. } => None,
+        }
+    }
+}
+
+impl FastCmp {
+    /// The split of this comparison for an edge binding `var`: one side
+    /// reads `var` (and constants) alone, the other reads other variables
+    /// (at least one) and constants.
+    pub(crate) fn split(&self, var: VarId) -> Option<Split> {
+        let (mut l, mut r) = (Vec::new(), Vec::new());
+        self.l.vars(&mut l)?;
+        self.r.vars(&mut r)?;
+        let only = |vs: &[VarId]| !vs.is_empty() && vs.iter().all(|v| *v == var);
+        let none = |vs: &[VarId]| !vs.is_empty() && vs.iter().all(|v| *v != var);
+        let flipped = match self.op {
+            BinaryOp::Lt => BinaryOp::Gt,
+            BinaryOp::Le => BinaryOp::Ge,
+            BinaryOp::Gt => BinaryOp::Lt,
+            BinaryOp::Ge => BinaryOp::Le,
+            op => op,
+        };
+        if only(&l) && none(&r) {
+            Some(Split {
+                op: self.op,
+                cur: self.l.clone(),
+                run: self.r.clone(),
+            })
+        } else if only(&r) && none(&l) {
+            Some(Split {
+                op: flipped,
+                cur: self.r.clone(),
+                run: self.l.clone(),
+            })
+        } else {
+            None
+        }
+    }
+}
+
+impl Split {
+    /// The side that reads the event being bound.
+    #[inline]
+    pub(crate) fn cur_num<'a>(
+        &'a self,
+        get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
+    ) -> Num {
+        self.cur.num(&get, env)
+    }
+
+    /// The side that reads what the run bound.
+    #[inline]
+    pub(crate) fn run_num<'a>(
+        &'a self,
+        get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
+        env: &dyn Env,
+    ) -> Num {
+        self.run.num(&get, env)
+    }
+
+    /// The conjunct's truth from its two sides, as [`FastCmp::holds`]
+    /// computes it; `None` when a side is not a number (the conjunct is then
+    /// evaluated whole).
+    #[inline]
+    pub(crate) fn decide(&self, cur: Num, run: Num) -> Option<bool> {
+        if matches!(cur, Num::Other) || matches!(run, Num::Other) {
+            return None;
+        }
+        Some(ordering_holds(self.op, Num::compare(cur, run)))
     }
 }

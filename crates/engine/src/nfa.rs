@@ -167,6 +167,11 @@ pub(crate) struct Take {
     pub max: Option<u32>,
     pub target: StateId,
     pub conjs: Vec<u32>,
+    /// In a plain sequence ([`Nfa::plain`]): the first of `conjs` that
+    /// compares the event being bound with what the run bound earlier
+    /// (`b.price > a.price * 1.002`), split so that a run computes its side
+    /// once ([`eval::Split`]).
+    pub hoist: Option<(u32, eval::Split)>,
 }
 
 #[derive(Debug)]
@@ -315,6 +320,7 @@ impl Builder<'_> {
                             max: Some(1),
                             target: s,
                             conjs: Vec::new(),
+                            hoist: None,
                         });
                         s
                     }
@@ -330,6 +336,7 @@ impl Builder<'_> {
                                 max,
                                 target: inside,
                                 conjs: Vec::new(),
+                                hoist: None,
                             });
                             if max != Some(1) {
                                 self.states[inside.index()].takes.push(Take {
@@ -340,6 +347,7 @@ impl Builder<'_> {
                                     max,
                                     target: inside,
                                     conjs: Vec::new(),
+                                    hoist: None,
                                 });
                             }
                             self.eps(inside, EpsKind::Proceed { var: *v, min }, after);
@@ -562,6 +570,21 @@ pub(crate) fn compile(
             .first()
             .is_some_and(|a| is_counting(a, &conjs, pat.strategy == Strategy::StrictContiguity));
     let single_list = linear && alts.first().is_some_and(is_single_list);
+    // Under strict contiguity a run meets one event and moves on or ends,
+    // so its side would be computed for a single test: no gain.
+    if plain && pat.strategy != Strategy::StrictContiguity {
+        for tk in alts
+            .iter_mut()
+            .flat_map(|a| a.states.iter_mut())
+            .flat_map(|st| st.takes.iter_mut())
+        {
+            tk.hoist = tk.conjs.iter().find_map(|&ci| {
+                let c = conjs.get(ci as usize)?;
+                let split = c.fast.as_ref()?.split(tk.var)?;
+                Some((ci, split))
+            });
+        }
+    }
     Ok(Nfa {
         plain,
         linear,

@@ -250,7 +250,14 @@ fn build_pattern(seed: &PatSeed, name: &str) -> Option<String> {
             0 => {
                 let x = pick(&scalar, a)?;
                 let y = pick(&singles, b)?;
-                (x != y).then(|| format!("{x}.x > {y}.x"))
+                // One side per variable, with an arithmetic step and INT
+                // against FLOAT: the comparisons a plain sequence splits.
+                (x != y).then(|| match c {
+                    0 => format!("{x}.x > {y}.x"),
+                    1 => format!("{x}.y * 2 <= {y}.x"),
+                    2 => format!("{x}.x - 1 = {y}.y"),
+                    _ => format!("{y}.x <> {x}.x + 1"),
+                })
             }
             1 => {
                 let x = pick(&scalar, a)?;
