@@ -97,7 +97,9 @@ pub struct Stats {
     /// A run past its window is held until its partition's next event, or
     /// until the watermark is a window (rounded up to half a window) past
     /// the partition's last event: memory in use, not only runs that can
-    /// still match.
+    /// still match. A pattern that has never had more than 128 partitions
+    /// holds such runs until the key's next event or the end of input
+    /// (docs/ENGINE.md, "The clock").
     pub live_runs: u64,
     /// The largest `live_runs` seen.
     pub peak_runs: u64,
@@ -130,6 +132,18 @@ const SPARE_PARTITIONS: usize = 1024;
 /// by the clock (resident partitions are cold when their key comes back,
 /// the spare pool hands out the one parked last) and held 8 MiB more.
 const RESIDENT_IDLE: usize = 128;
+
+/// While a pattern has never had more than this many partition slots, its
+/// quiet partitions are not visited to expire their runs: a run past its
+/// window stays until its key's next event, which drops it in its own step,
+/// or until the end of input. Expiring changes no match (trailing-`NOT`
+/// deadlines have their own heap, which is always kept), only what is held,
+/// and this many partitions hold little. On the peer `seq2` stream over 100
+/// symbols a visit followed nearly every trade (the next trade of a symbol
+/// comes long after its 10 s window) and cost 13% of the run. The pattern
+/// whose slots pass this count queues its quiet partitions then, once
+/// ([`PatternState::queue_all`]), and is visited as before from there on.
+const LAZY_SLOTS: usize = 128;
 
 /// The state of one pattern: its partitions.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -190,7 +204,11 @@ impl PatternState {
                     if p.is_idle() {
                         self.idle += 1;
                     }
-                    if let (Some(t), Some(at)) = (p.expiry(nfa), self.expiry_at.get_mut(i)) {
+                    if let (Some(t), Some(at), false) = (
+                        p.expiry(nfa),
+                        self.expiry_at.get_mut(i),
+                        self.parts.len() <= LAZY_SLOTS,
+                    ) {
                         self.expiries.push(Reverse((t, i)));
                         *at = t;
                     }
@@ -217,6 +235,29 @@ impl PatternState {
                 .map_or(i64::MAX, |Reverse((d, _))| d.saturating_add(1))
         };
         after(&self.deadlines).min(after(&self.expiries))
+    }
+
+    /// Whether quiet partitions are left unvisited ([`LAZY_SLOTS`]).
+    fn lazy(&self) -> bool {
+        self.parts.len() <= LAZY_SLOTS
+    }
+
+    /// Queues every partition that has something to expire and is not
+    /// queued (when the pattern stops being [`PatternState::lazy`]);
+    /// returns the earliest time queued.
+    fn queue_all(&mut self, nfa: &crate::nfa::Nfa) -> Option<i64> {
+        let due: Vec<(usize, i64)> = self
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| !self.queued(*slot))
+            .filter_map(|(slot, p)| Some((slot, p.as_ref()?.expiry(nfa)?)))
+            .collect();
+        let first = due.iter().map(|d| d.1).min();
+        for (slot, t) in due {
+            self.queue(slot, Some(t));
+        }
+        first
     }
 
     /// Whether the partition in `slot` has an entry in `expiries` (an
@@ -629,7 +670,7 @@ impl Engine {
             }
         }
         for &slot in &touched {
-            let queued = st.queued(slot);
+            let queued = st.queued(slot) || st.lazy();
             let Some(Some(part)) = st.parts.get_mut(slot) else {
                 continue;
             };
@@ -779,6 +820,13 @@ impl Engine {
                         }
                         None => {
                             st.parts.push(Some(part));
+                            if st.parts.len() == LAZY_SLOTS + 1 {
+                                let first = Self::ctx(program, seeds, pi, 0)
+                                    .and_then(|ctx| st.queue_all(ctx.nfa));
+                                if let Some(t) = first {
+                                    *wake = (*wake).min(t.saturating_add(1));
+                                }
+                            }
                             st.parts.len() - 1
                         }
                     };
@@ -790,7 +838,8 @@ impl Engine {
                     (slot, false)
                 }
             };
-            let queued = st.queued(slot);
+            // Queued, or not to be queued.
+            let queued = st.queued(slot) || st.lazy();
             let (Some(Some(part)), Some(ctx)) = (
                 st.parts.get_mut(slot),
                 Self::ctx(program, seeds, pi, config.max_runs_per_partition),

@@ -201,6 +201,43 @@ fn partitions_are_freed_as_time_passes() {
     assert_eq!(engine.stats().partitions, 0);
 }
 
+/// A pattern with few keys leaves its quiet partitions unvisited: their
+/// expired runs stay until the key's next event. When its keys pass 128,
+/// the quiet partitions are queued once and freed as time passes.
+#[test]
+fn a_small_key_space_keeps_expired_runs_until_it_grows() {
+    let p = program("PATTERN ab SEQ(A a, B b) WITHIN 1s PARTITION BY k;");
+    let mut engine = Engine::new(p.clone(), Config::default());
+    for i in 0..100 {
+        engine
+            .push(ev(&p, "A", i * 10, &format!("key{i}"), 1))
+            .unwrap();
+    }
+    engine.push(ev(&p, "A", 5_000, "late", 1)).unwrap();
+    let s = engine.stats();
+    assert_eq!((s.partitions, s.live_runs), (101, 101), "held, not visited");
+    // The key's next event drops its expired run: no match.
+    engine.push(ev(&p, "B", 5_001, "key0", 1)).unwrap();
+    assert_eq!(engine.drain_matches().count(), 0);
+    assert_eq!(engine.stats().live_runs, 100);
+    // 100 more keys: the pattern passes 128 slots and queues the old ones.
+    for i in 0..100 {
+        engine
+            .push(ev(&p, "A", 6_000 + i, &format!("more{i}"), 1))
+            .unwrap();
+    }
+    engine.push(ev(&p, "A", 9_000, "end", 1)).unwrap();
+    let s = engine.stats();
+    assert!(
+        s.partitions <= 2 && s.live_runs <= 2,
+        "quiet partitions freed: {} partitions, {} runs",
+        s.partitions,
+        s.live_runs
+    );
+    engine.finish();
+    assert_eq!(engine.stats().partitions, 0);
+}
+
 /// A trailing `NOT` match fires when the watermark passes its window, in a
 /// partition that has had events since (so it is not due for expiry) and
 /// that gets none at that time: time moved by other keys or by the caller.
