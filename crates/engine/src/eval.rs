@@ -866,8 +866,8 @@ mod tests {
                                 _ => None,
                             };
                             let want = holds(&e, &env);
-                            let cur = split.cur_num(get, &env);
-                            let run = split.run_num(get, &env);
+                            let cur = split.num(Side::Cur, get, &env);
+                            let run = split.num(Side::Run, get, &env);
                             let got = split
                                 .decide(cur, run)
                                 .unwrap_or_else(|| fast.holds(get, &env));
@@ -1303,25 +1303,28 @@ impl FastCmp {
     }
 }
 
-impl Split {
+/// A side of a [`Split`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
     /// The side that reads the event being bound.
-    #[inline]
-    pub(crate) fn cur_num<'a>(
-        &'a self,
-        get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
-        env: &dyn Env,
-    ) -> Num {
-        self.cur.num(&get, env)
-    }
-
+    Cur,
     /// The side that reads what the run bound.
+    Run,
+}
+
+impl Split {
+    /// One side's value as a number.
     #[inline]
-    pub(crate) fn run_num<'a>(
+    pub(crate) fn num<'a>(
         &'a self,
+        side: Side,
         get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
         env: &dyn Env,
     ) -> Num {
-        self.run.num(&get, env)
+        match side {
+            Side::Cur => self.cur.num(&get, env),
+            Side::Run => self.run.num(&get, env),
+        }
     }
 
     /// The conjunct's truth from its two sides, as [`FastCmp::holds`]

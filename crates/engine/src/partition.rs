@@ -1,7 +1,7 @@
 //! One partition of one pattern: its event buffer, runs and pending matches,
 //! and the step function that feeds it one event of the ordered stream S.
 
-use crate::eval::{Env, Num, Summary, holds};
+use crate::eval::{Env, Num, Side, Summary, holds};
 use crate::matches::{Binding, BoundEvent, Match, MatchNames};
 use crate::nfa::{EpsKind, Nfa, StateId};
 use crate::value::{Event, EventTime, Key, Value};
@@ -1956,17 +1956,24 @@ impl Partition {
         let Some(slot) = curs.get_mut(*ci as usize) else {
             return Hoisted::Unknown;
         };
+        // One side of the split, read through the run's view (with the
+        // event being bound for the event's side).
+        let side = |side: Side, run: &Run| {
+            let cur = (side == Side::Cur).then_some((tk.var, stored));
+            let view = self.view(ctx, run, cur);
+            split.num(
+                side,
+                |var, access, slot| {
+                    view.stored(var, access)
+                        .and_then(|e| e.event.fields.get(slot))
+                },
+                &view,
+            )
+        };
         let cur = match *slot {
             Some(n) => n,
             None => {
-                let view = self.view(ctx, run, Some((tk.var, stored)));
-                let n = split.cur_num(
-                    |var, access, slot| {
-                        view.stored(var, access)
-                            .and_then(|e| e.event.fields.get(slot))
-                    },
-                    &view,
-                );
+                let n = side(Side::Cur, run);
                 *slot = Some(n);
                 n
             }
@@ -1974,14 +1981,7 @@ impl Partition {
         let key = match run.key {
             Some(k) => k,
             None => {
-                let view = self.view(ctx, run, None);
-                let k = split.run_num(
-                    |var, access, slot| {
-                        view.stored(var, access)
-                            .and_then(|e| e.event.fields.get(slot))
-                    },
-                    &view,
-                );
+                let k = side(Side::Run, run);
                 run.key = Some(k);
                 k
             }
