@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::thread::JoinHandle;
 
-/// Events for one worker in one batch: each event with the patterns it is
-/// for (`pats[ends[i-1]..ends[i]]`).
+/// Events for one worker in one batch: each event with the pattern groups
+/// it is for (`pats[ends[i-1]..ends[i]]`, indexes into `Sharded::groups`).
 #[derive(Default)]
 struct Batch {
     events: Vec<Event>,
@@ -37,12 +37,57 @@ struct Reply {
     error: Option<dalal::EngineError>,
 }
 
-/// How one pattern shards one event type.
+/// How one group of patterns shards one event type.
 #[derive(Clone)]
 struct Route {
-    pattern: u32,
+    group: u32,
     /// The key fields on this type; empty: not partitioned (one worker).
     key: Vec<FieldRef>,
+}
+
+/// The partition key fields of pattern `p` on each type it routes.
+fn keys_by_type(p: &dalal::dalal_lang::typed::Pattern) -> Vec<(usize, Vec<FieldRef>)> {
+    p.routed_types
+        .iter()
+        .enumerate()
+        .map(|(ri, t)| {
+            let key = p
+                .partition_by
+                .iter()
+                .map(|k| k.fields.get(ri).copied().unwrap_or(FieldRef::Ts))
+                .collect();
+            (t.index(), key)
+        })
+        .collect()
+}
+
+/// Groups patterns that shard alike: partitioned, with the same key fields
+/// on every event type both route. An event then goes to the same worker
+/// for every pattern of a group, so a worker runs one engine per group and
+/// pushes the event once, not once per pattern (on the shipped library,
+/// eight patterns partition by `symbol`: a trade went through up to five
+/// engines per worker). Returns the groups' members, in pattern order.
+fn group_patterns(patterns: &[dalal::dalal_lang::typed::Pattern]) -> Vec<Vec<u32>> {
+    let keys: Vec<Vec<(usize, Vec<FieldRef>)>> = patterns.iter().map(keys_by_type).collect();
+    let alike = |a: usize, b: usize| {
+        let (ka, kb) = (&keys[a], &keys[b]);
+        !patterns[a].partition_by.is_empty()
+            && !patterns[b].partition_by.is_empty()
+            && ka
+                .iter()
+                .all(|(t, k)| kb.iter().all(|(u, l)| t != u || k == l))
+    };
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for p in 0..patterns.len() {
+        match groups
+            .iter_mut()
+            .find(|g| g.iter().all(|&q| alike(q as usize, p)))
+        {
+            Some(g) => g.push(p as u32),
+            None => groups.push(vec![p as u32]),
+        }
+    }
+    groups
 }
 
 pub(crate) struct Merged {
@@ -76,29 +121,36 @@ impl Sharded {
         progress: Arc<Progress>,
     ) -> Result<Sharded, PipelineError> {
         let checked = program.checked();
-        let mut routes = vec![Vec::new(); checked.types.len()];
-        for (pi, p) in checked.patterns.iter().enumerate() {
-            for (ri, t) in p.routed_types.iter().enumerate() {
-                let key = p
-                    .partition_by
-                    .iter()
-                    .map(|k| k.fields.get(ri).copied().unwrap_or(FieldRef::Ts))
-                    .collect();
-                if let Some(r) = routes.get_mut(t.index()) {
-                    r.push(Route {
-                        pattern: pi as u32,
-                        key,
-                    });
+        let groups = group_patterns(&checked.patterns);
+        let mut routes: Vec<Vec<Route>> = vec![Vec::new(); checked.types.len()];
+        for (gi, members) in groups.iter().enumerate() {
+            for &pi in members {
+                let Some(p) = checked.patterns.get(pi as usize) else {
+                    continue;
+                };
+                for (t, key) in keys_by_type(p) {
+                    // Every member routes the type with the same key: once.
+                    if let Some(r) = routes.get_mut(t) {
+                        if !r.iter().any(|r| r.group == gi as u32) {
+                            r.push(Route {
+                                group: gi as u32,
+                                key,
+                            });
+                        }
+                    }
                 }
             }
         }
-        // Each worker runs one engine per pattern: an event sent to a worker
-        // for one pattern must not feed that worker's other patterns.
-        let mut singles = Vec::with_capacity(checked.patterns.len());
-        for p in &checked.patterns {
-            let mut one = checked.clone();
-            one.patterns = vec![p.clone()];
-            singles.push(Program::from_checked(one)?);
+        // Each worker runs one engine per group: an event sent to a worker
+        // for one group must not feed that worker's other patterns.
+        let mut singles = Vec::with_capacity(groups.len());
+        for members in &groups {
+            let mut some = checked.clone();
+            some.patterns = members
+                .iter()
+                .filter_map(|&p| checked.patterns.get(p as usize).cloned())
+                .collect();
+            singles.push((Program::from_checked(some)?, members.clone()));
         }
         let (reply_tx, reply_rx) = bounded::<Reply>(threads * 4);
         let mut senders = Vec::with_capacity(threads);
@@ -136,24 +188,24 @@ impl Sharded {
         self.seq += 1;
         for r in routes {
             let w = if r.key.is_empty() {
-                r.pattern as usize % n
+                r.group as usize % n
             } else {
                 let h = key_hash(&self.hasher, program, &event, &r.key);
                 // The high bits, spread over `n` without a division.
                 ((u128::from(h) * n as u128) >> 64) as usize
             };
             let b = &mut self.pending[w];
-            // A worker already holding this event gets the pattern added to
-            // the event's entry (its patterns are contiguous in `pats`).
+            // A worker already holding this event gets the group added to
+            // the event's entry (its groups are contiguous in `pats`).
             if self.stamp[w] == self.seq {
-                b.pats.push(r.pattern);
+                b.pats.push(r.group);
                 if let Some(end) = b.ends.last_mut() {
                     *end = b.pats.len() as u32;
                 }
             } else {
                 self.stamp[w] = self.seq;
                 b.events.push(event.clone());
-                b.pats.push(r.pattern);
+                b.pats.push(r.group);
                 b.ends.push(b.pats.len() as u32);
             }
         }
@@ -260,7 +312,7 @@ fn hash_value(v: &Value, h: &mut impl Hasher) {
 
 fn worker(
     id: usize,
-    singles: Vec<Program>,
+    singles: Vec<(Program, Vec<u32>)>,
     config: Config,
     rx: Receiver<ToWorker>,
     tx: Sender<Reply>,
@@ -279,7 +331,7 @@ fn worker(
             let end = end as usize;
             for &p in batch.pats.get(start..end).unwrap_or_default() {
                 let p = p as usize;
-                let (Some(slot), Some(program)) = (engines.get_mut(p), singles.get(p)) else {
+                let (Some(slot), Some((program, _))) = (engines.get_mut(p), singles.get(p)) else {
                     continue;
                 };
                 let engine =
@@ -295,7 +347,7 @@ fn worker(
         }
         let mut matches = Vec::new();
         let (mut live, mut dropped) = (0, 0);
-        for (p, slot) in engines.iter_mut().enumerate() {
+        for (slot, (_, members)) in engines.iter_mut().zip(&singles) {
             let Some(engine) = slot else { continue };
             if last {
                 engine.finish();
@@ -303,7 +355,10 @@ fn worker(
                 engine.advance_watermark(watermark);
             }
             for mut m in engine.drain_matches() {
-                m.pattern_id = PatternId::from_index(p);
+                // The group's engine numbers its own patterns.
+                if let Some(&p) = members.get(m.pattern_id.index()) {
+                    m.pattern_id = PatternId::from_index(p as usize);
+                }
                 matches.push(m);
             }
             let s = engine.stats();
@@ -367,4 +422,33 @@ fn merge(
         peak_runs: peaks.iter().sum(),
         dropped_runs: dropped.iter().sum(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Patterns go together when an event of any type they share goes to
+    /// the same worker for all of them: the same key fields on every shared
+    /// type (none shared counts), never when one is not partitioned.
+    #[test]
+    fn patterns_that_shard_alike_share_an_engine() {
+        let p = Program::compile(
+            "EVENT Trade (symbol STRING, venue STRING, price FLOAT);
+             EVENT News (symbol STRING);
+             EVENT Order (customer STRING, amount FLOAT);
+             PATTERN up SEQ(Trade a, Trade b) WITHIN 1m PARTITION BY symbol;
+             PATTERN quiet SEQ(News n, NOT Trade t) WITHIN 10s PARTITION BY symbol;
+             PATTERN any SEQ(Trade a, News n) WITHIN 5s;
+             PATTERN orders SEQ(Order a, Order b) WITHIN 1m PARTITION BY customer;
+             PATTERN venues SEQ(Trade a, Trade b) WITHIN 1m PARTITION BY venue;
+             PATTERN news SEQ(News a, News b) WITHIN 1m;",
+        )
+        .unwrap();
+        assert_eq!(
+            group_patterns(&p.checked().patterns),
+            vec![vec![0, 1, 3], vec![2], vec![4], vec![5]]
+        );
+    }
 }
