@@ -594,6 +594,8 @@ def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, r
     """wc, decode only and the shipped library per stream, then the real data."""
     report.append("| stream | step | wall s (median) | events/s | peak RSS MiB | matches | vs decode |")
     report.append("|---|---|---|---|---|---|---|")
+    # (symbols, step) -> {events: peak RSS in KiB}, for the flat-memory check.
+    peaks = {}
     for n in events:
         for k in symbols:
             path = stream(n, k)
@@ -615,18 +617,31 @@ def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, r
                     if rc != 0:
                         log(f"  {s}: exit {rc}")
                     res[s].append((wall, rss, matches))
-                    log(f"  round {r + 1} {n}/{k} {s}: {wall:.2f}s rss {rss // 1024} MiB"
+                    log(f"  round {r + 1} {n}/{k} {s}: {wall:.2f}s rss {rss / 1024:.1f} MiB"
                         f" matches {matches}")
             dec = statistics.median(w for w, _, _ in res["decode only"])
             for s, rows in res.items():
                 wall = statistics.median(w for w, _, _ in rows)
-                rss = max(m for _, m, _ in rows) // 1024
+                kib = max(m for _, m, _ in rows)
+                peaks.setdefault((k, s), {})[n] = kib
                 m = rows[-1][2]
                 report.append(f"| {n / 1e6:g}M events, {k} symbols | {s} | {wall:.2f} | "
-                              f"{fmt_rate(n, wall)} | {rss} | {'' if m is None else m} | "
-                              f"{wall / dec:.2f}x |")
+                              f"{fmt_rate(n, wall)} | {kib / 1024:.1f} | "
+                              f"{'' if m is None else m} | {wall / dec:.2f}x |")
 
     report.append("")
+    # Peak RSS of the longest stream against the shortest, from the KiB that
+    # `/usr/bin/time` reports (whole MiB would turn 20.0 -> 21.1 into +10.5%).
+    growth = []
+    for (k, s), by_n in peaks.items():
+        lo, hi = min(by_n), max(by_n)
+        if s != "wc -l" and lo != hi and by_n[lo] > 0:
+            growth.append(f"{s}, {k} symbols: {by_n[lo] / 1024:.1f} -> {by_n[hi] / 1024:.1f} MiB "
+                          f"({(by_n[hi] / by_n[lo] - 1) * 100:+.1f}%)")
+    if growth:
+        report.append(f"Peak RSS from {min(events) / 1e6:g}M to {max(events) / 1e6:g}M events: "
+                      + "; ".join(growth) + ".")
+        report.append("")
     if os.path.exists(STOCKS):
         q = os.path.join(SCRATCH, "stocks.pattern")
         with open(q, "w") as f:
