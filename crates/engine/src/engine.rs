@@ -99,7 +99,7 @@ pub struct Stats {
     /// the partition's last event: memory in use, not only runs that can
     /// still match. A pattern that has never had more than 128 partitions
     /// holds such runs until the key's next event or the end of input
-    /// (docs/ENGINE.md, "The clock").
+    /// (docs/ENGINE.md, "Buffers, time and memory").
     pub live_runs: u64,
     /// The largest `live_runs` seen.
     pub peak_runs: u64,
