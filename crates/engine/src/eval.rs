@@ -728,9 +728,10 @@ mod tests {
     /// The numeric fast path of `FastCmp` agrees with the general
     /// evaluator on every comparison, arithmetic step and mix of INT, FLOAT
     /// (with NaN, infinities, zero), NULL and non-numbers.
-    #[test]
-    fn fast_comparisons_agree_with_eval() {
-        let vals = [
+    /// Values for the comparison tests: INT, FLOAT with NaN, infinities
+    /// and both zeros, NULL and non-numbers.
+    fn sample_values() -> [Value; 14] {
+        [
             Value::Null,
             Value::Int(0),
             Value::Int(3),
@@ -745,15 +746,22 @@ mod tests {
             Value::str("x"),
             Value::Bool(true),
             Value::Duration(5),
-        ];
-        let cmps = [
-            BinaryOp::Eq,
-            BinaryOp::Ne,
-            BinaryOp::Lt,
-            BinaryOp::Le,
-            BinaryOp::Gt,
-            BinaryOp::Ge,
-        ];
+        ]
+    }
+
+    const CMPS: [BinaryOp; 6] = [
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+    ];
+
+    #[test]
+    fn fast_comparisons_agree_with_eval() {
+        let vals = sample_values();
+        let cmps = CMPS;
         let ariths = [
             BinaryOp::Add,
             BinaryOp::Sub,
@@ -814,19 +822,7 @@ mod tests {
     #[test]
     fn split_comparisons_agree_with_eval() {
         use dalal_lang::typed::SlotId;
-        let vals = [
-            Value::Null,
-            Value::Int(0),
-            Value::Int(3),
-            Value::Int(-7),
-            Value::Int(i64::MAX),
-            Value::Float(-0.0),
-            Value::Float(2.5),
-            Value::Float(f64::NAN),
-            Value::Float(f64::INFINITY),
-            Value::str("x"),
-            Value::Bool(true),
-        ];
+        let vals = sample_values();
         let field = |v: usize| {
             Box::new(CExpr::Field {
                 var: VarId::from_index(v),
@@ -836,14 +832,7 @@ mod tests {
         };
         let (run_var, cur_var) = (VarId::from_index(0), VarId::from_index(1));
         let mut checked = 0;
-        for cmp in [
-            BinaryOp::Eq,
-            BinaryOp::Ne,
-            BinaryOp::Lt,
-            BinaryOp::Le,
-            BinaryOp::Gt,
-            BinaryOp::Ge,
-        ] {
+        for cmp in CMPS {
             for k in [Value::Int(2), Value::Float(1.002), Value::Int(0)] {
                 let scaled = |v: usize| Box::new(CExpr::Bin(BinaryOp::Mul, field(v), c(k.clone())));
                 let exprs = [

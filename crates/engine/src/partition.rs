@@ -524,20 +524,24 @@ impl Scratch {
     /// The local-conjunct cache (cleared, one slot per conjunct) and the
     /// empty vector of taken runs a direct step works with.
     fn for_direct_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>) {
-        self.cache.clear();
-        self.cache.resize(conjs, 0);
-        self.taken.clear();
+        self.reset(conjs);
         (&mut self.cache, &mut self.taken)
     }
 
     /// [`Scratch::for_direct_step`] with the cleared cache of hoisted sides.
     fn for_plain_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>, &mut [Option<Num>]) {
+        self.reset(conjs);
         self.curs.clear();
         self.curs.resize(conjs, None);
+        (&mut self.cache, &mut self.taken, &mut self.curs)
+    }
+
+    /// Clears the local-conjunct cache (one slot per conjunct) and the
+    /// taken runs.
+    fn reset(&mut self, conjs: usize) {
         self.cache.clear();
         self.cache.resize(conjs, 0);
         self.taken.clear();
-        (&mut self.cache, &mut self.taken, &mut self.curs)
     }
 }
 

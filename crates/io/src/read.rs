@@ -178,9 +178,9 @@ fn marks(block: &[u8; 16]) -> (u32, u32) {
         _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x,
         _mm_set1_epi8,
     };
-    let (lo, hi) = block.split_at(8);
-    let word = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    let (lo, hi) = (word(lo), word(hi));
+    let (lo, hi) = words(block);
+    // The same bits as `i64`, which the intrinsic takes.
+    let (lo, hi) = (lo as i64, hi as i64);
     // SAFETY: these intrinsics read and write no memory (the block is
     // loaded from two `i64`s); calling them is unsafe only because they are
     // `#[target_feature(enable = "sse2")]`, and this function is compiled
@@ -197,6 +197,15 @@ fn marks(block: &[u8; 16]) -> (u32, u32) {
         let bits = |m| u32::from(_mm_movemask_epi8(m) as u16);
         (bits(commas), bits(_mm_or_si128(quotes, control)))
     }
+}
+
+/// A 16-byte block as its two little-endian words (byte `i` of the block
+/// is byte `i % 8` of word `i / 8`).
+#[inline(always)]
+fn words(block: &[u8; 16]) -> (u64, u64) {
+    let (lo, hi) = block.split_at(8);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    (word(lo), word(hi))
 }
 
 /// [`marks`] elsewhere: two eight-byte SWAR words.
@@ -223,9 +232,7 @@ fn marks_swar(block: &[u8; 16]) -> (u32, u32) {
     let control = |w: u64| w.wrapping_sub(0x0e * ONES) & !w & !LO;
     // Byte `i`'s high bit to bit `i`.
     let gather = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
-    let (lo, hi) = block.split_at(8);
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    let (lo, hi) = (word(lo), word(hi));
+    let (lo, hi) = words(block);
     let commas = gather(eq(lo, b',')) | gather(eq(hi, b',')) << 8;
     let (s0, s1) = (control(lo) | eq(lo, b'"'), control(hi) | eq(hi, b'"'));
     // The high word's marks count only when the low word has none (its
