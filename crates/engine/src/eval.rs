@@ -63,6 +63,17 @@ pub(crate) trait Env {
     ) -> Option<std::borrow::Cow<'_, Summary>> {
         None
     }
+    /// [`Env::summary`]'s aggregate as a number, `Num::of(&result)`: an
+    /// environment that keeps the state answers without building a value.
+    fn summary_num(
+        &self,
+        func: AggFunc,
+        var: VarId,
+        range: AggRange,
+        field: Option<FieldRef>,
+    ) -> Option<Num> {
+        self.summary(var, range, field).map(|s| s.num(func))
+    }
 }
 
 /// An environment with no variables (constant folding).
@@ -493,6 +504,30 @@ impl Summary {
         }
     }
 
+    /// `Num::of(&self.result(func))`, without building the value (the
+    /// comparison of an element with a running `avg` reads it per run).
+    pub(crate) fn num(&self, func: AggFunc) -> Num {
+        if self.count == 0 {
+            return match func {
+                AggFunc::Count => Num::I(0),
+                _ => Num::Null,
+            };
+        }
+        match func {
+            AggFunc::Count => Num::I(self.count),
+            AggFunc::Sum => Num::of(&self.sum),
+            AggFunc::Min => Num::of(&self.min),
+            AggFunc::Max => Num::of(&self.max),
+            AggFunc::Avg => match self.min {
+                Value::Int(_) => Num::F(self.isum as f64 / self.count as f64),
+                Value::Float(_) => Num::F(self.fsum / self.count as f64),
+                // A DURATION average is not a number; anything else is NULL.
+                Value::Duration(_) => Num::Other,
+                _ => Num::Null,
+            },
+        }
+    }
+
     fn result(&self, func: AggFunc) -> Value {
         if self.count == 0 {
             return match func {
@@ -758,6 +793,39 @@ mod tests {
         BinaryOp::Ge,
     ];
 
+    /// `Summary::num` is `Num::of(&result)` for every aggregate over every
+    /// sequence of up to three sample values (NULLs, INT overflow, NaN,
+    /// DURATIONs and non-numbers included).
+    #[test]
+    fn summary_numbers_agree_with_results() {
+        let vals = sample_values();
+        let funcs = [
+            AggFunc::Count,
+            AggFunc::Sum,
+            AggFunc::Min,
+            AggFunc::Max,
+            AggFunc::Avg,
+        ];
+        let mut seqs: Vec<Vec<Value>> = vec![Vec::new()];
+        for a in &vals {
+            seqs.push(vec![a.clone()]);
+            for b in &vals {
+                seqs.push(vec![a.clone(), b.clone()]);
+                seqs.push(vec![a.clone(), b.clone(), a.clone()]);
+            }
+        }
+        for seq in &seqs {
+            let mut s = Summary::default();
+            for v in seq {
+                s.add(v.clone());
+            }
+            for f in funcs {
+                let want = format!("{:?}", Num::of(&s.result(f)));
+                assert_eq!(format!("{:?}", s.num(f)), want, "{f:?} of {seq:?}");
+            }
+        }
+    }
+
     #[test]
     fn fast_comparisons_agree_with_eval() {
         let vals = sample_values();
@@ -879,6 +947,40 @@ mod tests {
         let local = CExpr::Bin(BinaryOp::Gt, field(1), c(Value::Int(1)));
         let fast = FastCmp::from_expr(&local).expect("a fast form");
         assert!(fast.split(cur_var).is_none());
+        // An element being added to a list against what the run holds:
+        // `t[i-1]` and `avg(t[..i-1])` are the run's, `t[1]` and
+        // `avg(t)` may be or include the element itself.
+        let t = VarId::from_index(0);
+        let elem = |access| {
+            Box::new(CExpr::Field {
+                var: t,
+                access,
+                field: FieldRef::Slot(SlotId::from_index(0)),
+            })
+        };
+        let agg = |range| {
+            Box::new(CExpr::Agg {
+                func: AggFunc::Avg,
+                var: t,
+                range,
+                field: Some(FieldRef::Slot(SlotId::from_index(0))),
+            })
+        };
+        let cases = [
+            (elem(Access::Previous), true),
+            (agg(AggRange::BeforeCurrent), true),
+            (elem(Access::Nth(1)), false),
+            (agg(AggRange::All), false),
+        ];
+        for (other, splits) in cases {
+            for e in [
+                CExpr::Bin(BinaryOp::Gt, elem(Access::Current), other.clone()),
+                CExpr::Bin(BinaryOp::Lt, other, elem(Access::Current)),
+            ] {
+                let fast = FastCmp::from_expr(&e).expect("a fast form");
+                assert_eq!(fast.split(t).is_some(), splits, "{e:?}");
+            }
+        }
     }
 
     #[test]
@@ -1153,11 +1255,9 @@ fn agg_num(
     field: Option<FieldRef>,
     env: &dyn Env,
 ) -> Num {
-    match env.summary(var, range, field) {
-        Some(s) => Num::of(&s.result(func)),
-        // No running summary: the general path folds the list.
-        None => Num::Other,
-    }
+    // No running summary: the general path folds the list.
+    env.summary_num(func, var, range, field)
+        .unwrap_or(Num::Other)
 }
 
 impl FastCmp {
@@ -1225,11 +1325,13 @@ fn ordering_holds(op: BinaryOp, o: Option<Ordering>) -> bool {
     })
 }
 
-/// A comparison of a plain sequence's edge split into the side that reads
-/// the event being bound (`b.price`) and the side that reads only events a
-/// run bound earlier (`a.price * 1.002`): the second is the same for every
-/// event a run meets, so a run computes it once ([`Split::run_num`]) and
-/// each event computes the first once for all runs ([`Split::cur_num`]);
+/// A comparison of a plain sequence's or a single list's edge split into
+/// the side that reads the event being bound (`b.price`, `t[i].price`) and
+/// the side that reads only what a run bound earlier (`a.price * 1.002`,
+/// `t[i-1].price`, `avg(t[..i-1].price)`): the second is the same for every
+/// event a run meets until it takes one, so a run computes it once
+/// ([`Split::num`] with [`Side::Run`]) and each event computes the first
+/// once for all runs;
 /// a run's test is then one comparison of two numbers ([`Split::decide`]).
 /// Oriented so that `cur op run` is the conjunct.
 #[derive(Clone, Debug)]
@@ -1239,34 +1341,54 @@ pub(crate) struct Split {
     run: Operand,
 }
 
+/// What an operand reads, relative to the variable an edge binds
+/// ([`Operand::reads`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Constants only.
+    Nothing,
+    /// The event being bound (`b.price`, `t[i].price`) and constants.
+    Cur,
+    /// Only what the run bound before (`a.price`, `t[i-1].price`,
+    /// `avg(t[..i-1].price)`) and constants.
+    Run,
+}
+
 impl Operand {
-    /// The variables the operand reads (`None`: it reads an aggregate,
-    /// which is not a plain field of one event).
-    fn vars(&self, out: &mut Vec<VarId>) -> Option<()> {
+    /// Which side of a split the operand can be for an edge binding `var`
+    /// (`None`: it reads both, or an element whose place depends on the
+    /// list's length, `t[n]`, which is the event being bound for one run
+    /// and an earlier element for another).
+    fn reads(&self, var: VarId) -> Option<Reads> {
         match self {
-            Operand::Const(_) => Some(()),
-            Operand::Field { var, access, .. } | Operand::FieldAsFloat { var, access, .. } => {
-                matches!(access, Access::Single).then(|| out.push(*var))
+            Operand::Const(_) => Some(Reads::Nothing),
+            Operand::Field { var: v, access, .. }
+            | Operand::FieldAsFloat { var: v, access, .. } => {
+                if *v != var {
+                    return Some(Reads::Run);
+                }
+                match access {
+                    Access::Single | Access::Current | Access::Last => Some(Reads::Cur),
+                    Access::Previous => Some(Reads::Run),
+                    Access::Nth(_) => None,
+                }
             }
-            Operand::Arith(_, a, b) => {
-                a.vars(out)?;
-                b.vars(out)
+            Operand::Agg { var: v, range, .. } => {
+                (*v != var || *range == AggRange::BeforeCurrent).then_some(Reads::Run)
             }
-            Operand::Agg { .. } => None,
+            Operand::Arith(_, a, b) => match (a.reads(var)?, b.reads(var)?) {
+                (Reads::Nothing, x) | (x, Reads::Nothing) => Some(x),
+                (x, y) => (x == y).then_some(x),
+            },
         }
     }
 }
 
 impl FastCmp {
     /// The split of this comparison for an edge binding `var`: one side
-    /// reads `var` (and constants) alone, the other reads other variables
-    /// (at least one) and constants.
+    /// reads the event being bound (and constants) alone, the other only
+    /// what the run bound before (and constants).
     pub(crate) fn split(&self, var: VarId) -> Option<Split> {
-        let (mut l, mut r) = (Vec::new(), Vec::new());
-        self.l.vars(&mut l)?;
-        self.r.vars(&mut r)?;
-        let only = |vs: &[VarId]| !vs.is_empty() && vs.iter().all(|v| *v == var);
-        let none = |vs: &[VarId]| !vs.is_empty() && vs.iter().all(|v| *v != var);
         let flipped = match self.op {
             BinaryOp::Lt => BinaryOp::Gt,
             BinaryOp::Le => BinaryOp::Ge,
@@ -1274,20 +1396,18 @@ impl FastCmp {
             BinaryOp::Ge => BinaryOp::Le,
             op => op,
         };
-        if only(&l) && none(&r) {
-            Some(Split {
+        match (self.l.reads(var)?, self.r.reads(var)?) {
+            (Reads::Cur, Reads::Run) => Some(Split {
                 op: self.op,
                 cur: self.l.clone(),
                 run: self.r.clone(),
-            })
-        } else if only(&r) && none(&l) {
-            Some(Split {
+            }),
+            (Reads::Run, Reads::Cur) => Some(Split {
                 op: flipped,
                 cur: self.r.clone(),
                 run: self.l.clone(),
-            })
-        } else {
-            None
+            }),
+            _ => None,
         }
     }
 }
@@ -1302,8 +1422,9 @@ pub(crate) enum Side {
 }
 
 impl Split {
-    /// One side's value as a number.
-    #[inline]
+    /// One side's value as a number. `always`: it stayed a call once the
+    /// single-list step read it too.
+    #[inline(always)]
     pub(crate) fn num<'a>(
         &'a self,
         side: Side,

@@ -167,10 +167,11 @@ pub(crate) struct Take {
     pub max: Option<u32>,
     pub target: StateId,
     pub conjs: Vec<u32>,
-    /// In a plain sequence ([`Nfa::plain`]): the first of `conjs` that
-    /// compares the event being bound with what the run bound earlier
-    /// (`b.price > a.price * 1.002`), split so that a run computes its side
-    /// once ([`eval::Split`]).
+    /// In a plain sequence ([`Nfa::plain`]) or a single list
+    /// ([`Nfa::single_list`]): the first of `conjs` that compares the event
+    /// being bound with what the run bound earlier (`b.price > a.price *
+    /// 1.002`, `t[i].price > avg(t[..i-1].price)`), split so that a run
+    /// computes its side once until it takes an event ([`eval::Split`]).
     pub hoist: Option<(u32, eval::Split)>,
 }
 
@@ -571,8 +572,9 @@ pub(crate) fn compile(
             .is_some_and(|a| is_counting(a, &conjs, pat.strategy == Strategy::StrictContiguity));
     let single_list = linear && alts.first().is_some_and(is_single_list);
     // Under strict contiguity a run meets one event and moves on or ends,
-    // so its side would be computed for a single test: no gain.
-    if plain && pat.strategy != Strategy::StrictContiguity {
+    // so its side would be computed for a single test: no gain. The steps
+    // that read the hoist are the plain and the single-list ones.
+    if (plain || single_list) && pat.strategy != Strategy::StrictContiguity {
         for tk in alts
             .iter_mut()
             .flat_map(|a| a.states.iter_mut())
