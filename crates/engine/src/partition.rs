@@ -2212,7 +2212,7 @@ impl Partition {
                 k.sort_unstable();
                 k
             };
-            done.sort_by(|a, b| key(a).cmp(&key(b)));
+            done.sort_by_key(key);
             done.dedup_by(|b, a| key(a) == key(b));
         } else if done.len() > 1 {
             let mut keyed: Vec<(OrderKey, Done)> =
