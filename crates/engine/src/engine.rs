@@ -1,5 +1,6 @@
 //! The runtime: reorder buffer and watermark, routing, partitions, output.
 
+use crate::buckets::Buckets;
 use crate::matches::{Match, Sink};
 use crate::partition::{Ctx, Partition, Scratch, StepStats};
 use crate::program::Program;
@@ -172,9 +173,9 @@ struct PatternState {
     /// event are visited only then, not swept all at once: a sweep of every
     /// partition every half window cost more than all the matching of
     /// `seq2` on the harness stream (three visits per event, most finding
-    /// nothing due).
+    /// nothing due). Bucketed by time ([`Buckets`]).
     #[serde(skip)]
-    expiries: BinaryHeap<Reverse<(i64, usize)>>,
+    expiries: Buckets,
     /// Per slot, the time of its entry in `expiries` (`i64::MAX`: none;
     /// an entry with another time is stale and skipped).
     #[serde(skip)]
@@ -209,7 +210,7 @@ impl PatternState {
                         self.expiry_at.get_mut(i),
                         self.parts.len() <= LAZY_SLOTS,
                     ) {
-                        self.expiries.push(Reverse((t, i)));
+                        self.expiries.push(t, i);
                         *at = t;
                     }
                     let h = hasher.hash_one(&p.key);
@@ -230,11 +231,8 @@ impl PatternState {
     /// The earliest watermark at which [`Engine::tick_pattern`] has work for
     /// this pattern (a lower bound: the deadline heap may hold stale entries).
     fn wake(&self) -> i64 {
-        let after = |h: &BinaryHeap<Reverse<(i64, usize)>>| {
-            h.peek()
-                .map_or(i64::MAX, |Reverse((d, _))| d.saturating_add(1))
-        };
-        after(&self.deadlines).min(after(&self.expiries))
+        let after = |t: Option<i64>| t.map_or(i64::MAX, |d| d.saturating_add(1));
+        after(self.deadlines.peek().map(|Reverse((d, _))| *d)).min(after(self.expiries.first()))
     }
 
     /// Whether quiet partitions are left unvisited ([`LAZY_SLOTS`]).
@@ -277,7 +275,7 @@ impl PatternState {
         }
         if let Some(at) = self.expiry_at.get_mut(slot) {
             *at = t;
-            self.expiries.push(Reverse((t, slot)));
+            self.expiries.push(t, slot);
         }
     }
 
@@ -622,10 +620,8 @@ impl Engine {
         // Leave at once when nothing is due (the common case), before
         // building a context.
         if let (Some(n), Some(st)) = (now, self.states.get(pi)) {
-            let due = |h: &BinaryHeap<Reverse<(i64, usize)>>| {
-                h.peek().is_some_and(|Reverse((d, _))| *d < n)
-            };
-            if !due(&st.deadlines) && !due(&st.expiries) {
+            let due = |t: Option<i64>| t.is_some_and(|d| d < n);
+            if !due(st.deadlines.peek().map(|Reverse((d, _))| *d)) && !due(st.expiries.first()) {
                 return;
             }
         }
@@ -654,17 +650,14 @@ impl Engine {
                     st.deadlines.pop();
                     touched.push(slot);
                 }
-                while let Some(Reverse((t, slot))) = st.expiries.peek().copied() {
-                    if t >= n {
-                        break;
-                    }
-                    st.expiries.pop();
+                let expiry_at = &mut st.expiry_at;
+                st.expiries.pop_before(n, |t, slot| {
                     // A stale entry: the slot was queued again or freed.
-                    if let Some(at) = st.expiry_at.get_mut(slot).filter(|at| **at == t) {
+                    if let Some(at) = expiry_at.get_mut(slot).filter(|at| **at == t) {
                         *at = i64::MAX;
                         touched.push(slot);
                     }
-                }
+                });
                 touched.sort_unstable();
                 touched.dedup();
             }

@@ -67,6 +67,7 @@
 //! are NULL, events that do not fit the schema are refused with an error, and
 //! run counts are capped per partition ([`Config::max_runs_per_partition`]).
 
+mod buckets;
 mod engine;
 mod eval;
 mod matches;
