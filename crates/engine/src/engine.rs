@@ -960,7 +960,9 @@ impl Engine {
 #[inline]
 fn same_key(key: &[Value], stored: &Key) -> bool {
     match (key, &*stored.0) {
-        ([Value::Str(a)], [Value::Str(b)]) => a == b,
+        // Interned by the reader: the same string is mostly the same
+        // allocation (a byte comparison per event showed in profiles).
+        ([Value::Str(a)], [Value::Str(b)]) => Arc::ptr_eq(a, b) || a == b,
         _ => KeyRef(key).equivalent(stored),
     }
 }
