@@ -628,8 +628,9 @@ struct Step {
     /// The run as modified by the path (an empty Kleene list bound on the
     /// way), or `None`: the run explored, unchanged.
     base: Option<Box<Run>>,
-    /// `NOT` edges crossed on the way.
-    nots: Vec<VarId>,
+    /// `NOT` edges crossed on the way (inline: a take past a `NOT`
+    /// allocated and freed a vector per run and event).
+    nots: SmallVec<[VarId; 2]>,
     state: StateId,
     take: u32,
 }
@@ -640,7 +641,7 @@ impl Step {
     fn direct(state: StateId, take: u32) -> Step {
         Step {
             base: None,
-            nots: Vec::new(),
+            nots: SmallVec::new(),
             state,
             take,
         }
@@ -1018,7 +1019,7 @@ impl Partition {
             }
             out.push(Outcome::Take(Step {
                 base: (!path.orig).then(|| Box::new(run.clone())),
-                nots: path.nots.clone(),
+                nots: SmallVec::from_slice(&path.nots),
                 state,
                 take: ti as u32,
             }));
