@@ -167,6 +167,8 @@ struct PatternState {
     /// (most keys, between bursts) gets a partition whose buffers are
     /// already allocated instead of a new one. At most [`SPARE_PARTITIONS`].
     #[serde(skip)]
+    // Boxed as in `parts`: a partition moves between the two by pointer.
+    #[allow(clippy::vec_box)]
     spare: Vec<Box<Partition>>,
     /// (deadline, partition slot) of pending trailing-`NOT` matches.
     #[serde(skip)]
