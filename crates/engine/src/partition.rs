@@ -488,6 +488,8 @@ impl Env for View<'_> {
         }
     }
 
+    // Overrides the default (`summary` then `num`) to skip the `Cow` in
+    // the common case: 2% of kleene_avg.
     fn summary_num(
         &self,
         func: AggFunc,
@@ -535,8 +537,8 @@ pub(crate) struct Scratch {
     /// Per conjunct: the event's side of a hoisted comparison, once
     /// computed for the event ([`Partition::hoisted`]).
     curs: Vec<Option<Num>>,
-    /// The complete candidates of a step: one vector for every event, as
-    /// a new one per event allocated and freed once per match.
+    /// The complete candidates of a step, reused from event to event (a
+    /// new vector per event was allocated and freed at every match).
     done: Vec<Done>,
 }
 
@@ -1293,8 +1295,8 @@ impl Partition {
         let ts = event.ts.0;
         self.fire(ctx, Some(ts), out, stats);
         // A plain sequence and a single list drop expired runs in their
-        // step's own pass (a second pass over the runs cost 4% of the
-        // library).
+        // step's own pass (for the library, a separate pass per event was
+        // 4% of the run; folding it in saved 1%).
         let own_expiry = ctx.nfa.plain || (ctx.nfa.single_list && !ctx.nfa.counting);
         if !own_expiry {
             self.expire(ctx, ts);
