@@ -959,15 +959,13 @@ impl Engine {
     }
 }
 
-/// `KeyRef(key).equivalent(stored)`, with the common one-string key
-/// compared in place: for two strings the key equality is string equality,
-/// and going through the generic comparison costs more than the compare.
+/// `KeyRef(key).equivalent(stored)`, with the common one-value key
+/// compared in place: going through the generic comparison (lengths, a
+/// zipped iteration) cost more than the compare.
 #[inline]
 fn same_key(key: &[Value], stored: &Key) -> bool {
     match (key, &*stored.0) {
-        // Interned by the reader: the same string is mostly the same
-        // allocation (a byte comparison per event showed in profiles).
-        ([Value::Str(a)], [Value::Str(b)]) => Arc::ptr_eq(a, b) || a == b,
+        ([a], [b]) => crate::value::key_eq(a, b),
         _ => KeyRef(key).equivalent(stored),
     }
 }

@@ -562,8 +562,9 @@ impl Scratch {
         (&mut self.cache, &mut self.taken)
     }
 
-    /// [`Scratch::for_direct_step`] with the cleared cache of hoisted sides.
-    fn for_plain_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>, &mut [Option<Num>]) {
+    /// [`Scratch::for_direct_step`] with the cleared cache of hoisted sides
+    /// (the plain and the single-list steps).
+    fn for_hoisted_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>, &mut [Option<Num>]) {
         self.reset(conjs);
         self.curs.clear();
         self.curs.resize(conjs, None);
@@ -1448,7 +1449,7 @@ impl Partition {
             return;
         };
         let mut done = std::mem::take(&mut scratch.done);
-        let (cache, taken, curs) = scratch.for_plain_step(nfa.conjs.len());
+        let (cache, taken, curs) = scratch.for_hoisted_step(nfa.conjs.len());
         let ev_ty = stored.event.ty;
         let ts = stored.event.ts.0;
         let mut runs = std::mem::take(&mut self.runs);
@@ -1652,33 +1653,33 @@ impl Partition {
         cache: &[u8],
     ) -> Option<bool> {
         let prev = self.get(last)?;
-        let conjs = &ctx.nfa.conjs;
-        let fast = |ci: u32| conjs.get(ci as usize).map(|c| (c, c.fast.as_ref()));
-        if grow
-            .conjs
-            .iter()
-            .any(|&ci| fast(ci).is_some_and(|(c, f)| !c.local && f.is_none()))
-        {
-            return None;
-        }
         let view = self.view(ctx, seed, Some((grow.var, stored)));
-        Some(grow.conjs.iter().all(|&ci| match fast(ci) {
-            Some((c, _)) if c.local => cache.get(ci as usize).is_none_or(|s| *s != 2),
-            Some((_, Some(f))) => f.holds(
-                |var, access, slot| {
-                    let e = if access == Access::Previous {
-                        prev
-                    } else {
-                        stored
-                    };
-                    (var == grow.var)
-                        .then_some(e)
-                        .and_then(|e| e.event.fields.get(slot))
-                },
-                &view,
-            ),
-            _ => true,
-        }))
+        let get = |var: VarId, access: Access, slot: usize| {
+            let e = if access == Access::Previous {
+                prev
+            } else {
+                stored
+            };
+            (var == grow.var)
+                .then_some(e)
+                .and_then(|e| e.event.fields.get(slot))
+        };
+        // In order, as the probe would: a FALSE one decides, whatever
+        // follows; one without a fast form sends the whole test to the probe.
+        for &ci in &grow.conjs {
+            let Some(c) = ctx.nfa.conjs.get(ci as usize) else {
+                continue;
+            };
+            let holds = if c.local {
+                cache.get(ci as usize).is_none_or(|s| *s != 2)
+            } else {
+                c.fast.as_ref()?.holds(get, &view)
+            };
+            if !holds {
+                return Some(false);
+            }
+        }
+        Some(true)
     }
 
     /// The run of a counting pattern that starts at absolute element
@@ -1772,7 +1773,7 @@ impl Partition {
         let (min, max) = (min as usize, max.map(|m| m as usize));
         let s1 = begin.target;
         let mut done = std::mem::take(&mut scratch.done);
-        let (cache, taken, curs) = scratch.for_plain_step(nfa.conjs.len());
+        let (cache, taken, curs) = scratch.for_hoisted_step(nfa.conjs.len());
         let (ty, ts) = (stored.event.ty, stored.event.ts.0);
         let var = grow.var.index();
         let count = |run: &Run| run.binds.get(var).map_or(0, |b| b.list_len());
@@ -1784,10 +1785,9 @@ impl Partition {
                     return false;
                 }
             }
+            // A run that passed the expiry check above is within its window
+            // (`fts + w >= ts` implies `ts - fts <= w`, saturating or not).
             let took = ty == grow.ty
-                && run
-                    .first
-                    .is_none_or(|(_, fts)| nfa.within.is_none_or(|w| ts.saturating_sub(fts) <= w))
                 && max.is_none_or(|m| count(run) < m)
                 // The list is the only variable, and it is bound: no
                 // conjunct is skipped, as on a plain sequence's edge.

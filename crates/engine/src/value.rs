@@ -196,9 +196,12 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-fn key_eq(a: &Value, b: &Value) -> bool {
+pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => norm_bits(*x) == norm_bits(*y),
+        // Interned by the reader: the same string is mostly the same
+        // allocation, and `Arc`'s `==` compared the bytes (`memcmp` per event).
+        (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y) || x == y,
         _ => a == b,
     }
 }
