@@ -10,6 +10,12 @@
 
 use dalal::{Config, Engine, Event, EventTime, Program, Value};
 
+/// With the `jemalloc` feature, the allocator of the `dalal` binary, so the
+/// in-engine figures can be read with it too (docs/PERFORMANCE.md).
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The event declarations every workload uses.
 pub const TYPES: &str = "
 EVENT Trade (symbol STRING, price FLOAT, volume INT);
