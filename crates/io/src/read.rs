@@ -263,8 +263,11 @@ struct Records {
     core: csv_core::Reader,
     /// The current record's cells, unescaped.
     bytes: Vec<u8>,
-    /// Where each cell of `bytes` starts.
-    starts: Vec<usize>,
+    /// Bytes between a cell's end and the next cell's start: 1 (the
+    /// comma) on the fast path, 0 after `csv-core` (cells back to back).
+    /// Cell `i` starts at `ends[i-1] + sep`: one bound stored per cell
+    /// instead of two (~5 instructions per comma).
+    sep: usize,
     /// Where each cell of `bytes` ends.
     ends: Vec<usize>,
     /// Cells in the current record.
@@ -285,7 +288,7 @@ impl Records {
             input: std::io::BufReader::with_capacity(1 << 18, input),
             core: csv_core::Reader::new(),
             bytes: vec![0; 1 << 10],
-            starts: vec![0; 64],
+            sep: 0,
             ends: vec![0; 64],
             len: 0,
             line: 1,
@@ -296,7 +299,7 @@ impl Records {
 
     /// The fast path: when `buf` starts with a whole line with no `"` and
     /// no bare `\r`, copies it into `bytes`, puts its cells' bounds in
-    /// `starts`/`ends` (the commas stay between the cells) and returns the
+    /// `ends` (the commas stay between the cells) and returns the
     /// number of cells and the bytes the line takes with its `\n` or
     /// `\r\n`. `None` leaves the line to `csv-core`.
     ///
@@ -307,25 +310,20 @@ impl Records {
     fn split_plain(
         buf: &[u8],
         bytes: &mut Vec<u8>,
-        starts: &mut Vec<usize>,
         ends: &mut Vec<usize>,
     ) -> Option<(usize, usize)> {
         let mut n = 0;
-        let mut start = 0;
         let mut base = 0;
         for chunk in buf.chunks_exact(16) {
             // Room for the block's cells (at most sixteen, and the last one).
             if n + 17 > ends.len() {
-                starts.resize(n + 64, 0);
                 ends.resize(n + 64, 0);
             }
             let mut cell = |end: usize| {
-                if let (Some(s), Some(e)) = (starts.get_mut(n), ends.get_mut(n)) {
-                    *s = start;
+                if let Some(e) = ends.get_mut(n) {
                     *e = end;
                 }
                 n += 1;
-                start = end + 1;
             };
             let (mut commas, stop) = marks(chunk.try_into().unwrap_or(&[0; 16]));
             if stop != 0 {
@@ -383,10 +381,9 @@ impl Records {
         self.line = self.core.line();
         if self.plain {
             let buf = self.input.fill_buf()?;
-            if let Some((cells, used)) =
-                Self::split_plain(buf, &mut self.bytes, &mut self.starts, &mut self.ends)
-            {
+            if let Some((cells, used)) = Self::split_plain(buf, &mut self.bytes, &mut self.ends) {
                 self.len = cells;
+                self.sep = 1;
                 self.input.consume(used);
                 self.core.set_line(self.core.line() + 1);
                 return Ok(true);
@@ -410,15 +407,10 @@ impl Records {
                 R::OutputEndsFull => {
                     let n = self.ends.len() * 2;
                     self.ends.resize(n, 0);
-                    self.starts.resize(n, 0);
                 }
                 R::Record => {
                     // `csv-core` writes cells back to back.
-                    let mut start = 0;
-                    for (s, e) in self.starts.iter_mut().zip(&self.ends).take(self.len) {
-                        *s = start;
-                        start = *e;
-                    }
+                    self.sep = 0;
                     self.plain = self.split;
                     return Ok(true);
                 }
@@ -445,7 +437,10 @@ impl Records {
         if i >= self.len {
             return &[];
         }
-        let start = self.starts.get(i).copied().unwrap_or_default();
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |e| e + self.sep),
+            None => 0,
+        };
         let end = self.ends.get(i).copied().unwrap_or_default();
         self.bytes.get(start..end).unwrap_or_default()
     }
