@@ -35,15 +35,24 @@ fuzz_target!(|data: &[u8]| {
             _ => TsFormat::Chrono("%Y%m%d%H%M".to_string()),
         },
         columns: (pick & 8 != 0).then(|| {
-            ["type", "ts", "symbol", "price", "volume", "headline", "at", "lag", "ok"]
-                .map(str::to_string)
-                .to_vec()
+            [
+                "type", "ts", "symbol", "price", "volume", "headline", "at", "lag", "ok",
+            ]
+            .map(str::to_string)
+            .to_vec()
         }),
     };
-    let format = if pick & 16 == 0 { Format::Csv } else { Format::Jsonl };
-    let Ok(mut reader) =
-        dalal_io::reader(Box::new(std::io::Cursor::new(body.to_vec())), format, &schema, &options)
-    else {
+    let format = if pick & 16 == 0 {
+        Format::Csv
+    } else {
+        Format::Jsonl
+    };
+    let Ok(mut reader) = dalal_io::reader(
+        Box::new(std::io::Cursor::new(body.to_vec())),
+        format,
+        &schema,
+        &options,
+    ) else {
         return;
     };
     // Each call consumes at least one row or ends the input, so this bound
