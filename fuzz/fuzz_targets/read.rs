@@ -55,13 +55,20 @@ fuzz_target!(|data: &[u8]| {
     ) else {
         return;
     };
-    // Each call consumes at least one row or ends the input, so this bound
-    // is never the reason the loop stops on a reader that makes progress.
+    // Each call consumes at least one row or ends the input: a reader still
+    // yielding after more calls than the input has bytes has stopped making
+    // progress, which is a failure (as the reader's termination property
+    // test in crates/io/src/read.rs asserts), not a reason to stop quietly.
+    let mut ended = false;
     for _ in 0..body.len() + 2 {
         match reader.next_event() {
-            Ok(None) => break,
+            Ok(None) => {
+                ended = true;
+                break;
+            }
             Ok(Some(_)) | Err(_) => {}
         }
     }
+    assert!(ended, "the reader does not reach the end of the input");
     let _ = reader.unknown_types();
 });
