@@ -59,14 +59,49 @@ const INTERN_MAX_LEN: usize = 64;
 /// stream of a few hundred symbols allocates a few hundred strings.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
+    /// Strings of at most [`SHORT_LEN`] bytes (symbols, sides, cities: most
+    /// of them), keyed by their bytes packed in two words: a lookup hashes
+    /// and compares two integers, where hashing and comparing a byte slice
+    /// (a `memcmp` call) cost about twice as much per cell.
+    short: HashMap<(u64, u64), Arc<str>>,
     map: HashMap<Box<[u8]>, Arc<str>>,
     full: bool,
+}
+
+/// Longest string kept in [`Interner::short`]: its bytes and its length
+/// fill two words.
+const SHORT_LEN: usize = 15;
+
+/// `bytes` (at most [`SHORT_LEN`]) and their length as two words: equal
+/// keys are equal strings (the length tells `"a"` from `"a\0"`).
+fn short_key(bytes: &[u8]) -> Option<(u64, u64)> {
+    let mut b = [0u8; 16];
+    b.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    b[15] = u8::try_from(bytes.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= SHORT_LEN)?;
+    let (lo, hi) = b.split_at(8);
+    Some((
+        u64::from_le_bytes(lo.try_into().ok()?),
+        u64::from_le_bytes(hi.try_into().ok()?),
+    ))
 }
 
 impl Interner {
     /// The shared string for `bytes`; a repeated value is found by its
     /// bytes alone, so only a new value pays for UTF-8 validation.
     pub(crate) fn get_bytes(&mut self, bytes: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
+        if let Some(key) = short_key(bytes) {
+            if let Some(a) = self.short.get(&key) {
+                return Ok(a.clone());
+            }
+            let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
+            if !self.full {
+                self.short.insert(key, a.clone());
+                self.full = self.short.len() + self.map.len() >= INTERN_LIMIT;
+            }
+            return Ok(a);
+        }
         if bytes.len() > INTERN_MAX_LEN {
             return std::str::from_utf8(bytes).map(Arc::from);
         }
@@ -76,7 +111,7 @@ impl Interner {
         let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
         if !self.full {
             self.map.insert(bytes.into(), a.clone());
-            self.full = self.map.len() >= INTERN_LIMIT;
+            self.full = self.short.len() + self.map.len() >= INTERN_LIMIT;
         }
         Ok(a)
     }
@@ -362,6 +397,29 @@ mod tests {
         assert!(i.get_bytes(b"\xffx").is_err());
     }
 
+    /// Strings that differ only in trailing NULs or in length, on both
+    /// sides of the packed-key limit, stay apart; each is shared.
+    #[test]
+    fn short_keys_tell_strings_apart() {
+        let mut i = Interner::default();
+        let mut texts: Vec<String> = vec![String::new()];
+        for n in 1..=SHORT_LEN + 2 {
+            texts.push("a".repeat(n));
+            texts.push(format!("a{}", "\0".repeat(n - 1)));
+            texts.push(format!("{}\u{e9}", "z".repeat(n.saturating_sub(2))));
+        }
+        texts.sort();
+        texts.dedup();
+        let first: Vec<Arc<str>> = texts.iter().map(|t| i.get(t)).collect();
+        for (t, a) in texts.iter().zip(&first) {
+            assert_eq!(&**a, t.as_str());
+            assert!(Arc::ptr_eq(a, &i.get(t)), "{t:?} is shared");
+        }
+        assert_eq!(i.short.len() + i.map.len(), texts.len());
+        assert!(i.short.len() > texts.len() / 2);
+        assert!(short_key(&[b'x'; SHORT_LEN + 1]).is_none());
+    }
+
     #[test]
     fn interner_shares_and_stops_at_limit() {
         let mut i = Interner::default();
@@ -371,7 +429,7 @@ mod tests {
         for n in 0..INTERN_LIMIT + 10 {
             i.get(&n.to_string());
         }
-        assert!(i.map.len() <= INTERN_LIMIT);
+        assert!(i.short.len() + i.map.len() <= INTERN_LIMIT);
         let long = "y".repeat(INTERN_MAX_LEN + 1);
         assert!(!Arc::ptr_eq(&i.get(&long), &i.get(&long)));
     }
