@@ -618,18 +618,11 @@ impl Summary {
     fn result(&self, func: AggFunc) -> Value {
         match self.0 {
             Acc::Floats { count: 0, .. } => General::default().result(func),
-            Acc::Floats {
-                count,
-                sum,
-                fsum,
-                min,
-                max,
-            } => match func {
-                AggFunc::Count => Value::Int(count),
-                AggFunc::Sum => Value::Float(sum),
-                AggFunc::Min => Value::Float(min),
-                AggFunc::Max => Value::Float(max),
-                AggFunc::Avg => Value::Float(fsum / count as f64),
+            // With elements, every aggregate of FLOATs is a number.
+            Acc::Floats { .. } => match self.num(func) {
+                Num::I(i) => Value::Int(i),
+                Num::F(x) => Value::Float(x),
+                Num::Null | Num::Other => Value::Null,
             },
             Acc::General(ref g) => g.result(func),
         }
@@ -862,10 +855,6 @@ mod tests {
                 Value::Float(f64::NEG_INFINITY),
             ],
         ];
-        let same = |a: &Value, b: &Value| match (a, b) {
-            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-            _ => a == b,
-        };
         for list in lists {
             let mut s = Summary::default();
             let (mut n, mut sum, mut min, mut max) = (0i64, Value::Null, Value::Null, Value::Null);
@@ -942,6 +931,23 @@ mod tests {
         ]
     }
 
+    /// Every aggregate function.
+    const AGG_FUNCS: [AggFunc; 5] = [
+        AggFunc::Count,
+        AggFunc::Sum,
+        AggFunc::Min,
+        AggFunc::Max,
+        AggFunc::Avg,
+    ];
+
+    /// Equal values, FLOATs bit for bit (NaN equals NaN, -0.0 is not 0.0).
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            _ => a == b,
+        }
+    }
+
     const CMPS: [BinaryOp; 6] = [
         BinaryOp::Eq,
         BinaryOp::Ne,
@@ -957,13 +963,6 @@ mod tests {
     #[test]
     fn summary_numbers_agree_with_results() {
         let vals = sample_values();
-        let funcs = [
-            AggFunc::Count,
-            AggFunc::Sum,
-            AggFunc::Min,
-            AggFunc::Max,
-            AggFunc::Avg,
-        ];
         let mut seqs: Vec<Vec<Value>> = vec![Vec::new()];
         for a in &vals {
             seqs.push(vec![a.clone()]);
@@ -977,7 +976,7 @@ mod tests {
             for v in seq {
                 s.add(v.clone());
             }
-            for f in funcs {
+            for f in AGG_FUNCS {
                 let want = format!("{:?}", Num::of(&s.result(f)));
                 assert_eq!(format!("{:?}", s.num(f)), want, "{f:?} of {seq:?}");
             }
@@ -991,17 +990,6 @@ mod tests {
     #[test]
     fn float_summaries_agree_with_the_general_form() {
         let vals = sample_values();
-        let funcs = [
-            AggFunc::Count,
-            AggFunc::Sum,
-            AggFunc::Min,
-            AggFunc::Max,
-            AggFunc::Avg,
-        ];
-        let same = |a: &Value, b: &Value| match (a, b) {
-            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-            _ => a == b,
-        };
         let mut seqs: Vec<Vec<Value>> = vec![Vec::new()];
         for _ in 0..4 {
             let longer: Vec<Vec<Value>> = seqs
@@ -1036,7 +1024,7 @@ mod tests {
                 let text = serde_json::to_string(&s).expect("a summary saves");
                 serde_json::from_str(&text).expect("a saved summary loads")
             });
-            for f in funcs {
+            for f in AGG_FUNCS {
                 let (got, want) = (s.result(f), g.result(f));
                 assert!(same(&got, &want), "{f:?} of {seq:?}: {got:?} != {want:?}");
                 assert_eq!(format!("{:?}", s.num(f)), format!("{:?}", g.num(f)));
