@@ -1650,6 +1650,22 @@ impl Split {
         }
     }
 
+    /// The run's side when it is one running aggregate of the list being
+    /// extended, read before the element being bound (`avg(t[..i-1].x)`
+    /// on an edge binding `t`): its function and the `(variable, field)`
+    /// its state is kept under ([`crate::nfa::Nfa::agg_slots`]).
+    pub(crate) fn run_aggregate(&self, var: VarId) -> Option<(AggFunc, (VarId, Option<FieldRef>))> {
+        match self.run {
+            Operand::Agg {
+                func,
+                var: v,
+                range: AggRange::BeforeCurrent,
+                field,
+            } if v == var => Some((func, (v, field))),
+            _ => None,
+        }
+    }
+
     /// The conjunct's truth from its two sides, as [`FastCmp::holds`]
     /// computes it; `None` when a side is not a number (the conjunct is then
     /// evaluated whole).

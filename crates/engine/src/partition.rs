@@ -2081,7 +2081,17 @@ impl Partition {
         let key = match run.key {
             Some(k) => k,
             None => {
-                let k = side(Side::Run, run);
+                // `avg(t[..i-1].price)` on the edge that binds `t`: the
+                // run's kept state is the answer (what `View::kept` finds
+                // through the view), without building a view.
+                let kept = split.run_aggregate(tk.var).and_then(|(func, slot)| {
+                    let i = ctx.nfa.agg_slots.iter().position(|s| *s == slot)?;
+                    Some(run.aggs.get(i)?.num(func))
+                });
+                let k = match kept {
+                    Some(k) => k,
+                    None => side(Side::Run, run),
+                };
                 run.key = Some(k);
                 k
             }
