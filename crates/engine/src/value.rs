@@ -76,7 +76,7 @@ pub enum Value {
     /// 64-bit signed integer.
     Int(i64),
     /// 64-bit float.
-    Float(f64),
+    Float(#[serde(with = "float_serde")] f64),
     /// UTF-8 string (cheap to clone).
     Str(Arc<str>),
     /// Boolean.
@@ -369,6 +369,60 @@ impl Event {
             ty,
             ts,
             fields: fields.into(),
+        }
+    }
+}
+
+/// An `f64` in a snapshot. JSON has no number for NaN or the infinities
+/// (the readers accept them, FORMATS.md), and `serde_json` would write them
+/// as `null`, which does not load back: in a human-readable format they
+/// are the strings `"NaN"`, `"inf"` and `"-inf"`; every finite value stays
+/// a number, so snapshots written before load as they did.
+pub(crate) mod float_serde {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() || !s.is_human_readable() {
+            s.serialize_f64(*x)
+        } else if x.is_nan() {
+            s.serialize_str("NaN")
+        } else if *x > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        struct F;
+        impl Visitor<'_> for F {
+            type Value = f64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, or \"NaN\", \"inf\" or \"-inf\"")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+                Ok(v)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+                Ok(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+                Ok(v as f64)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+                match v {
+                    "NaN" => Ok(f64::NAN),
+                    "inf" => Ok(f64::INFINITY),
+                    "-inf" => Ok(f64::NEG_INFINITY),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        if d.is_human_readable() {
+            d.deserialize_any(F)
+        } else {
+            d.deserialize_f64(F)
         }
     }
 }
