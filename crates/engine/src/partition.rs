@@ -387,8 +387,7 @@ impl View<'_> {
         range: AggRange,
         field: Option<FieldRef>,
     ) -> Option<(&Summary, Option<&Stored>)> {
-        let i = self.slots.iter().position(|s| *s == (var, field))?;
-        let s = self.aggs.get(i)?;
+        let s = kept_state(self.slots, self.aggs, (var, field))?;
         let cur = self.cur.filter(|(v, _)| *v == var).map(|(_, e)| e);
         match (range, cur) {
             (AggRange::All, Some(e)) => Some((s, Some(e))),
@@ -397,6 +396,16 @@ impl View<'_> {
             (AggRange::BeforeCurrent, None) => None,
         }
     }
+}
+
+/// The running state a run keeps for `(variable, field)`
+/// ([`crate::nfa::Nfa::agg_slots`] orders `aggs`), if it keeps one.
+fn kept_state<'s>(
+    slots: &[(VarId, Option<FieldRef>)],
+    aggs: &'s [Summary],
+    slot: (VarId, Option<FieldRef>),
+) -> Option<&'s Summary> {
+    aggs.get(slots.iter().position(|s| *s == slot)?)
 }
 
 impl<'a> View<'a> {
@@ -2084,14 +2093,12 @@ impl Partition {
                 // `avg(t[..i-1].price)` on the edge that binds `t`: the
                 // run's kept state is the answer (what `View::kept` finds
                 // through the view), without building a view.
-                let kept = split.run_aggregate(tk.var).and_then(|(func, slot)| {
-                    let i = ctx.nfa.agg_slots.iter().position(|s| *s == slot)?;
-                    Some(run.aggs.get(i)?.num(func))
-                });
-                let k = match kept {
-                    Some(k) => k,
-                    None => side(Side::Run, run),
-                };
+                let k = split
+                    .run_aggregate(tk.var)
+                    .and_then(|(func, slot)| {
+                        Some(kept_state(&ctx.nfa.agg_slots, &run.aggs, slot)?.num(func))
+                    })
+                    .unwrap_or_else(|| side(Side::Run, run));
                 run.key = Some(k);
                 k
             }

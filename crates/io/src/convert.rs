@@ -65,7 +65,6 @@ pub(crate) struct Interner {
     /// (a `memcmp` call) cost about twice as much per cell.
     short: HashMap<(u64, u64), Arc<str>>,
     map: HashMap<Box<[u8]>, Arc<str>>,
-    full: bool,
 }
 
 /// Longest string kept in [`Interner::short`]: its bytes and its length
@@ -91,27 +90,29 @@ impl Interner {
     /// The shared string for `bytes`; a repeated value is found by its
     /// bytes alone, so only a new value pays for UTF-8 validation.
     pub(crate) fn get_bytes(&mut self, bytes: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
-        if let Some(key) = short_key(bytes) {
-            if let Some(a) = self.short.get(&key) {
+        let key = short_key(bytes);
+        if let Some(k) = key {
+            if let Some(a) = self.short.get(&k) {
                 return Ok(a.clone());
             }
-            let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
-            if !self.full {
-                self.short.insert(key, a.clone());
-                self.full = self.short.len() + self.map.len() >= INTERN_LIMIT;
+        } else if bytes.len() <= INTERN_MAX_LEN {
+            if let Some(a) = self.map.get(bytes) {
+                return Ok(a.clone());
             }
-            return Ok(a);
-        }
-        if bytes.len() > INTERN_MAX_LEN {
-            return std::str::from_utf8(bytes).map(Arc::from);
-        }
-        if let Some(a) = self.map.get(bytes) {
-            return Ok(a.clone());
         }
         let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
-        if !self.full {
-            self.map.insert(bytes.into(), a.clone());
-            self.full = self.short.len() + self.map.len() >= INTERN_LIMIT;
+        // Beyond the limit a field is taken for free text (see
+        // `INTERN_LIMIT`); longer strings are never kept.
+        if self.short.len() + self.map.len() < INTERN_LIMIT {
+            match key {
+                Some(k) => {
+                    self.short.insert(k, a.clone());
+                }
+                None if bytes.len() <= INTERN_MAX_LEN => {
+                    self.map.insert(bytes.into(), a.clone());
+                }
+                None => {}
+            }
         }
         Ok(a)
     }
