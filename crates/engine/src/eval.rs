@@ -1278,6 +1278,10 @@ pub(crate) struct FastCmp {
     op: BinaryOp,
     l: Operand,
     r: Operand,
+    /// One side is a constant that is not a number (`s.side = 'sell'`):
+    /// the numeric path would read both sides only to find `Num::Other`,
+    /// so [`FastCmp::holds`] compares the values at once.
+    by_value: bool,
 }
 
 impl Operand {
@@ -1484,7 +1488,8 @@ impl FastCmp {
     ) -> bool {
         let l = self.l.value(get, env);
         let r = self.r.value(get, env);
-        matches!(binary(self.op, &l, &r), Value::Bool(true))
+        // What `binary` gives for a comparison, without building the BOOL.
+        ordering_holds(self.op, compare(&l, &r))
     }
 
     /// The fast form of a conjunct, when it has the shape.
@@ -1499,11 +1504,18 @@ impl FastCmp {
                 | BinaryOp::Ge),
                 a,
                 b,
-            ) => Some(FastCmp {
-                op: *op,
-                l: Operand::from_expr(a, 0)?,
-                r: Operand::from_expr(b, 0)?,
-            }),
+            ) => {
+                let (l, r) = (Operand::from_expr(a, 0)?, Operand::from_expr(b, 0)?);
+                let by_value = [&l, &r]
+                    .into_iter()
+                    .any(|o| matches!(o, Operand::Const(v) if matches!(Num::of(v), Num::Other)));
+                Some(FastCmp {
+                    op: *op,
+                    l,
+                    r,
+                    by_value,
+                })
+            }
             _ => None,
         }
     }
@@ -1515,6 +1527,9 @@ impl FastCmp {
         get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
         env: &dyn Env,
     ) -> bool {
+        if self.by_value {
+            return self.holds_general(&get, env);
+        }
         match (self.l.num(&get, env), self.r.num(&get, env)) {
             (Num::Other, _) | (_, Num::Other) => self.holds_general(&get, env),
             (l, r) => ordering_holds(self.op, Num::compare(l, r)),
