@@ -173,6 +173,11 @@ pub(crate) struct Take {
     /// 1.002`, `t[i].price > avg(t[..i-1].price)`), split so that a run
     /// computes its side once until it takes an event ([`eval::Split`]).
     pub hoist: Option<(u32, eval::Split)>,
+    /// The first element of a Kleene list (`kleene && !grow`) whose
+    /// conjuncts all read `t[i-1]` or `t[..i-1]`, which are TRUE for a
+    /// first element (`t[i].price > avg(t[..i-1].price)`): every event of
+    /// the type starts a list, with nothing to evaluate.
+    pub first_free: bool,
 }
 
 #[derive(Debug)]
@@ -322,6 +327,7 @@ impl Builder<'_> {
                             target: s,
                             conjs: Vec::new(),
                             hoist: None,
+                            first_free: false,
                         });
                         s
                     }
@@ -338,6 +344,7 @@ impl Builder<'_> {
                                 target: inside,
                                 conjs: Vec::new(),
                                 hoist: None,
+                                first_free: false,
                             });
                             if max != Some(1) {
                                 self.states[inside.index()].takes.push(Take {
@@ -349,6 +356,7 @@ impl Builder<'_> {
                                     target: inside,
                                     conjs: Vec::new(),
                                     hoist: None,
+                                    first_free: false,
                                 });
                             }
                             self.eps(inside, EpsKind::Proceed { var: *v, min }, after);
@@ -571,6 +579,18 @@ pub(crate) fn compile(
             .first()
             .is_some_and(|a| is_counting(a, &conjs, pat.strategy == Strategy::StrictContiguity));
     let single_list = linear && alts.first().is_some_and(is_single_list);
+    for tk in alts
+        .iter_mut()
+        .flat_map(|a| a.states.iter_mut())
+        .flat_map(|st| st.takes.iter_mut())
+    {
+        tk.first_free = tk.kleene
+            && !tk.grow
+            && tk
+                .conjs
+                .iter()
+                .all(|&ci| conjs.get(ci as usize).is_some_and(|c| c.uses_previous));
+    }
     // Under strict contiguity a run meets one event and moves on or ends,
     // so its side would be computed for a single test: no gain. The steps
     // that read the hoist are the plain and the single-list ones.

@@ -1279,7 +1279,7 @@ impl Partition {
                 if tk.ty != ty {
                     return false;
                 }
-                if tk.conjs.is_empty() {
+                if tk.conjs.is_empty() || tk.first_free {
                     return true;
                 }
                 let stored = stored.get_or_insert_with(|| Stored {
@@ -1562,10 +1562,11 @@ impl Partition {
         let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
         // The conditions on the event alone (a first element skips those
         // on `p[i-1]`).
-        let fits = begin.ty == stored.event.ty && {
-            let view = self.view(ctx, seed, Some((begin.var, stored)));
-            self.conjs_hold(ctx, &begin.conjs, &view, true, Some(&mut *cache))
-        };
+        let fits = begin.ty == stored.event.ty
+            && (begin.first_free || {
+                let view = self.view(ctx, seed, Some((begin.var, stored)));
+                self.conjs_hold(ctx, &begin.conjs, &view, true, Some(&mut *cache))
+            });
         if !fits {
             if nfa.strategy == Strategy::StrictContiguity {
                 self.counter_mut().clear();
@@ -1814,10 +1815,12 @@ impl Partition {
             }
             keep
         });
-        if ty == begin.ty && {
-            let view = self.view(ctx, seed, Some((begin.var, stored)));
-            self.conjs_hold(ctx, &begin.conjs, &view, true, Some(cache))
-        } {
+        if ty == begin.ty
+            && (begin.first_free || {
+                let view = self.view(ctx, seed, Some((begin.var, stored)));
+                self.conjs_hold(ctx, &begin.conjs, &view, true, Some(cache))
+            })
+        {
             taken.push(self.apply(ctx, seed.clone(), Step::direct(start, 0), pos, stored));
         }
         for run in taken.drain(..) {
@@ -2733,8 +2736,12 @@ mod tests {
         // Which shapes compare an element with what the run holds (`u[1]`
         // is the element being added for a run of none: not split).
         let hoists = [true, true, false, true, false];
+        // Which shapes start a list at every event of its type without
+        // evaluating anything ([`crate::nfa::Take::first_free`]): `u[1]`
+        // and `t[i].x < 6` read the first element itself.
+        let free = [true, true, false, false, true];
         let mut checked = 0;
-        for (shape, hoists) in shapes.into_iter().zip(hoists) {
+        for ((shape, hoists), free) in shapes.into_iter().zip(hoists).zip(free) {
             let text = format!(
                 "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} WITHIN 40ms;"
             );
@@ -2747,6 +2754,8 @@ mod tests {
                 .flat_map(|st| &st.takes)
                 .any(|tk| tk.hoist.is_some());
             assert_eq!(hoisted, hoists, "{shape}");
+            let first = crate::nfa::list_edges(&nfa.alts[0]).map(|(begin, _, _)| begin.first_free);
+            assert_eq!(first, Some(free), "{shape}");
             for strategy in STRATEGIES {
                 for policy in POLICIES {
                     for max_runs in [3, 100_000] {
