@@ -726,14 +726,20 @@ impl Partition {
         const KEEP: usize = 1024;
         self.key = key;
         self.buf.clear();
-        self.buf.shrink_to(KEEP);
+        if self.buf.capacity() > KEEP {
+            self.buf.shrink_to(KEEP);
+        }
         self.base = 0;
         self.runs.clear();
-        self.runs.shrink_to(KEEP);
+        if self.runs.capacity() > KEEP {
+            self.runs.shrink_to(KEEP);
+        }
         self.pending.clear();
         self.now = i64::MIN;
         self.lists.clear();
-        self.lists.shrink_to(KEEP);
+        if self.lists.capacity() > KEEP {
+            self.lists.shrink_to(KEEP);
+        }
         self.lists_live = 0;
         self.pruned_len = 0;
         if let Some(c) = self.counter.as_deref_mut() {
@@ -750,18 +756,33 @@ impl Partition {
         // (an idle partition may stay in place, see `RESIDENT_IDLE`).
         self.pruned_len = 0;
         self.lists_live = 0;
+        // Each `shrink_to` behind a test of the capacity: a call per buffer
+        // even when there is nothing to give back was ~20 instructions, and
+        // over 5,000 symbols the library parks a partition per event.
         self.buf.clear();
-        self.buf.shrink_to(PARKED);
+        if self.buf.capacity() > PARKED {
+            self.buf.shrink_to(PARKED);
+        }
         self.runs.clear();
-        self.runs.shrink_to(PARKED);
+        if self.runs.capacity() > PARKED {
+            self.runs.shrink_to(PARKED);
+        }
         self.pending.clear();
-        self.pending.shrink_to(PARKED);
+        if self.pending.capacity() > PARKED {
+            self.pending.shrink_to(PARKED);
+        }
         self.lists.clear();
-        self.lists.shrink_to(PARKED);
+        if self.lists.capacity() > PARKED {
+            self.lists.shrink_to(PARKED);
+        }
         if let Some(c) = self.counter.as_deref_mut() {
             c.reset();
-            c.taken.shrink_to(PARKED);
-            c.starts.shrink_to(PARKED);
+            if c.taken.capacity() > PARKED {
+                c.taken.shrink_to(PARKED);
+            }
+            if c.starts.capacity() > PARKED {
+                c.starts.shrink_to(PARKED);
+            }
         }
     }
 
