@@ -65,6 +65,10 @@ pub(crate) struct Nfa {
     /// check looks back from a run's first event, so partitions keep one
     /// extra window of events.
     pub leading_not: bool,
+    /// Per type id: what an event of the type does to a partition with
+    /// nothing in it (`Partition::wakes_fresh`), where that does not depend
+    /// on the event's fields.
+    pub fresh: Vec<Fresh>,
     pub var_kinds: Vec<VarKind>,
     pub var_types: Vec<TypeId>,
     pub var_names: Vec<String>,
@@ -607,12 +611,22 @@ pub(crate) fn compile(
             });
         }
     }
+    let fresh = fresh_table(
+        &alts,
+        type_count,
+        leading_not,
+        &negated,
+        &positive,
+        never,
+        plain || linear,
+    );
     Ok(Nfa {
         plain,
         linear,
         counting,
         single_list,
         leading_not,
+        fresh,
         alts,
         conjs,
         neg_conjs,
@@ -628,6 +642,67 @@ pub(crate) fn compile(
         var_names: pat.vars.iter().map(|v| v.name.clone()).collect(),
         agg_slots,
     })
+}
+
+/// What an event of one type does to an empty partition
+/// ([`Nfa::fresh`]), decided once per pattern: over 5,000 symbols the
+/// library asks it ~2.4 times an event, and the answer rarely depends on
+/// the event's fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fresh {
+    /// Nothing: the type takes no first edge (or only appears under a
+    /// `NOT` that is not leading, or the pattern never matches).
+    Never,
+    /// It starts a run (a first edge of the type with no condition that a
+    /// first element evaluates), or it may be read by a leading `NOT`, or
+    /// the automaton has no direct step (conservative).
+    Always,
+    /// It depends on the first edge's conditions: evaluate them.
+    Check,
+}
+
+/// [`Nfa::fresh`]: for each type, the answer of `Partition::wakes_fresh`
+/// when it does not depend on the event. Seeds wait at their alternative's
+/// start state, so this is read off the start states' edges.
+fn fresh_table(
+    alts: &[Alt],
+    type_count: usize,
+    leading_not: bool,
+    negated: &[bool],
+    positive: &[bool],
+    never: bool,
+    direct: bool,
+) -> Vec<Fresh> {
+    (0..type_count)
+        .map(|t| {
+            let ty = TypeId::from_index(t);
+            if leading_not && negated.get(t).copied().unwrap_or(false) {
+                return Fresh::Always;
+            }
+            if never || !positive.get(t).copied().unwrap_or(false) {
+                return Fresh::Never;
+            }
+            let mut check = false;
+            for alt in alts {
+                let Some(st) = alt.states.get(alt.start.index()) else {
+                    continue;
+                };
+                if !st.reach.contains(&ty) {
+                    continue;
+                }
+                if !direct {
+                    return Fresh::Always;
+                }
+                for tk in st.takes.iter().filter(|tk| tk.ty == ty) {
+                    if tk.conjs.is_empty() || tk.first_free {
+                        return Fresh::Always;
+                    }
+                    check = true;
+                }
+            }
+            if check { Fresh::Check } else { Fresh::Never }
+        })
+        .collect()
 }
 
 /// Whether the states of `alt` from its start are a chain of single
