@@ -2524,17 +2524,8 @@ mod tests {
                WITHIN 40ms SKIP TILL ANY MATCH;",
         )
         .unwrap();
-        let id = PatternId::from_index(0);
-        let nfa = program.nfa(id);
-        let seeds = seeds(nfa);
-        let ctx = Ctx {
-            nfa,
-            pattern: id,
-            type_names: &program.inner.type_names,
-            names: &program.inner.names[0],
-            max_runs: 100_000,
-            seeds: &seeds,
-        };
+        let seeds = seeds(program.nfa(PatternId::from_index(0)));
+        let ctx = first_ctx(&program, &seeds, 100_000);
         let ty = program.type_id("T").unwrap();
         let (mut plain, mut compacted) = (
             Partition::new(Key::default()),
@@ -2648,6 +2639,19 @@ mod tests {
         Program::compile(text).unwrap()
     }
 
+    /// The step context of a test program's first pattern.
+    fn first_ctx<'a>(program: &'a Program, seeds: &'a [Run], max_runs: usize) -> Ctx<'a> {
+        let id = PatternId::from_index(0);
+        Ctx {
+            nfa: program.nfa(id),
+            pattern: id,
+            type_names: &program.inner.type_names,
+            names: &program.inner.names[0],
+            max_runs,
+            seeds,
+        }
+    }
+
     /// What the per-type table says of an empty partition
     /// ([`crate::nfa::Nfa::fresh`]) is what reading the automaton and the
     /// event's fields says, for every type it decides, over shapes with and
@@ -2676,17 +2680,8 @@ mod tests {
                  PATTERN p {shape} WITHIN 40ms;"
             );
             let program = compile_for_test(&text);
-            let id = PatternId::from_index(0);
-            let nfa = program.nfa(id);
-            let seeds = seeds(nfa);
-            let ctx = Ctx {
-                nfa,
-                pattern: id,
-                type_names: &program.inner.type_names,
-                names: &program.inner.names[0],
-                max_runs: 100,
-                seeds: &seeds,
-            };
+            let seeds = seeds(program.nfa(PatternId::from_index(0)));
+            let ctx = first_ctx(&program, &seeds, 100);
             let part = Partition::new(Key::default());
             for name in ["T", "U", "V"] {
                 let ty = program.type_id(name).unwrap();
@@ -2697,7 +2692,7 @@ mod tests {
                         vec![Value::Int(1), Value::Int(x)],
                     );
                     let want = part.wakes_fresh_checked(&ctx, 0, &e);
-                    match nfa.fresh[ty.index()] {
+                    match ctx.nfa.fresh[ty.index()] {
                         Fresh::Never => assert!(!want, "{shape}: {name} {x}"),
                         Fresh::Always => assert!(want, "{shape}: {name} {x}"),
                         Fresh::Check => {
