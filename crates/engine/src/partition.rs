@@ -704,6 +704,17 @@ fn field_value(type_names: &[Arc<str>], e: &Stored, f: FieldRef) -> Value {
     }
 }
 
+/// `shrink_to(n)` on a `Vec` or `VecDeque`, called only when there is
+/// something to give back: the call alone was ~20 instructions, and over
+/// 5,000 symbols the library parks or resets a partition per event.
+macro_rules! shrink {
+    ($v:expr, $n:expr) => {
+        if $v.capacity() > $n {
+            $v.shrink_to($n);
+        }
+    };
+}
+
 impl Partition {
     pub(crate) fn new(key: Key) -> Self {
         Partition {
@@ -726,20 +737,14 @@ impl Partition {
         const KEEP: usize = 1024;
         self.key = key;
         self.buf.clear();
-        if self.buf.capacity() > KEEP {
-            self.buf.shrink_to(KEEP);
-        }
+        shrink!(self.buf, KEEP);
         self.base = 0;
         self.runs.clear();
-        if self.runs.capacity() > KEEP {
-            self.runs.shrink_to(KEEP);
-        }
+        shrink!(self.runs, KEEP);
         self.pending.clear();
         self.now = i64::MIN;
         self.lists.clear();
-        if self.lists.capacity() > KEEP {
-            self.lists.shrink_to(KEEP);
-        }
+        shrink!(self.lists, KEEP);
         self.lists_live = 0;
         self.pruned_len = 0;
         if let Some(c) = self.counter.as_deref_mut() {
@@ -756,33 +761,18 @@ impl Partition {
         // (an idle partition may stay in place, see `RESIDENT_IDLE`).
         self.pruned_len = 0;
         self.lists_live = 0;
-        // Each `shrink_to` behind a test of the capacity: a call per buffer
-        // even when there is nothing to give back was ~20 instructions, and
-        // over 5,000 symbols the library parks a partition per event.
         self.buf.clear();
-        if self.buf.capacity() > PARKED {
-            self.buf.shrink_to(PARKED);
-        }
+        shrink!(self.buf, PARKED);
         self.runs.clear();
-        if self.runs.capacity() > PARKED {
-            self.runs.shrink_to(PARKED);
-        }
+        shrink!(self.runs, PARKED);
         self.pending.clear();
-        if self.pending.capacity() > PARKED {
-            self.pending.shrink_to(PARKED);
-        }
+        shrink!(self.pending, PARKED);
         self.lists.clear();
-        if self.lists.capacity() > PARKED {
-            self.lists.shrink_to(PARKED);
-        }
+        shrink!(self.lists, PARKED);
         if let Some(c) = self.counter.as_deref_mut() {
             c.reset();
-            if c.taken.capacity() > PARKED {
-                c.taken.shrink_to(PARKED);
-            }
-            if c.starts.capacity() > PARKED {
-                c.starts.shrink_to(PARKED);
-            }
+            shrink!(c.taken, PARKED);
+            shrink!(c.starts, PARKED);
         }
     }
 
@@ -1277,6 +1267,25 @@ impl Partition {
         }
     }
 
+    /// Whether the event is a first element of the list `begin` starts:
+    /// its type, and the conjuncts that a first element evaluates (none
+    /// when the edge is [`crate::nfa::Take::first_free`]).
+    #[inline]
+    fn starts_list(
+        &self,
+        ctx: &Ctx,
+        seed: &Run,
+        begin: &crate::nfa::Take,
+        stored: &Stored,
+        cache: &mut [u8],
+    ) -> bool {
+        begin.ty == stored.event.ty
+            && (begin.first_free || {
+                let view = self.view(ctx, seed, Some((begin.var, stored)));
+                self.conjs_hold(ctx, &begin.conjs, &view, true, Some(cache))
+            })
+    }
+
     /// [`Partition::wakes_fresh`] read off the automaton and the event's
     /// fields, for the types whose answer [`Nfa::fresh`] does not give.
     fn wakes_fresh_checked(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
@@ -1310,7 +1319,7 @@ impl Partition {
                 if tk.ty != ty {
                     return false;
                 }
-                if tk.conjs.is_empty() || tk.first_free {
+                if tk.conjs.is_empty() {
                     return true;
                 }
                 let stored = stored.get_or_insert_with(|| Stored {
@@ -1593,11 +1602,7 @@ impl Partition {
         let (cache, _) = scratch.for_direct_step(nfa.conjs.len());
         // The conditions on the event alone (a first element skips those
         // on `p[i-1]`).
-        let fits = begin.ty == stored.event.ty
-            && (begin.first_free || {
-                let view = self.view(ctx, seed, Some((begin.var, stored)));
-                self.conjs_hold(ctx, &begin.conjs, &view, true, Some(&mut *cache))
-            });
+        let fits = self.starts_list(ctx, seed, begin, stored, cache);
         if !fits {
             if nfa.strategy == Strategy::StrictContiguity {
                 self.counter_mut().clear();
@@ -1846,12 +1851,7 @@ impl Partition {
             }
             keep
         });
-        if ty == begin.ty
-            && (begin.first_free || {
-                let view = self.view(ctx, seed, Some((begin.var, stored)));
-                self.conjs_hold(ctx, &begin.conjs, &view, true, Some(cache))
-            })
-        {
+        if self.starts_list(ctx, seed, begin, stored, cache) {
             taken.push(self.apply(ctx, seed.clone(), Step::direct(start, 0), pos, stored));
         }
         for run in taken.drain(..) {
