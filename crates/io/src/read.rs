@@ -461,7 +461,6 @@ struct CsvReader {
     ts_col: usize,
     /// Per type, per slot: the column holding it.
     slots: Vec<Vec<Option<usize>>>,
-    fields: Vec<Value>,
     done: bool,
 }
 
@@ -527,7 +526,6 @@ impl CsvReader {
             type_col,
             ts_col,
             slots,
-            fields: Vec::new(),
             done,
         })
     }
@@ -635,40 +633,41 @@ impl EventReader for CsvReader {
             ) else {
                 return Ok(None);
             };
-            // One reused buffer; collecting its drain makes the shared
-            // slice with a single allocation.
-            self.fields.clear();
-            let mut failed = None;
-            for ((col, (_, vt)), interner) in slots.iter().zip(&schema.fields).zip(interners) {
-                let Some(col) = *col else {
-                    self.fields.push(Value::Null);
-                    continue;
-                };
-                let bytes = self.scan.get(col);
-                if bytes.is_empty() {
-                    self.fields.push(Value::Null);
-                    continue;
-                }
-                if let Some(v) = convert_fast(bytes, *vt, &self.common.ts_format, interner) {
-                    self.fields.push(v);
-                    continue;
-                }
-                let Ok(text) = std::str::from_utf8(bytes) else {
-                    failed = Some((col, "not valid UTF-8".to_string()));
-                    break;
-                };
-                match convert(text, *vt, &self.common.ts_format, interner) {
-                    Ok(v) => self.fields.push(v),
-                    Err(reason) => {
-                        failed = Some((col, reason));
-                        break;
+            // The shared slice is built straight from the cells: an exact-size
+            // iterator is collected with one allocation and no intermediate
+            // vector. A cell that does not convert stops the row (the cells
+            // after it are not converted) and is reported below.
+            let mut failed: Option<(usize, String)> = None;
+            let scan = &self.scan;
+            let ts_format = &self.common.ts_format;
+            let fields: Arc<[Value]> = slots
+                .iter()
+                .zip(&schema.fields)
+                .zip(interners)
+                .map(|((col, (_, vt)), interner)| {
+                    let Some(col) = *col else {
+                        return Value::Null;
+                    };
+                    let bytes = scan.get(col);
+                    if bytes.is_empty() || failed.is_some() {
+                        return Value::Null;
                     }
-                }
-            }
+                    if let Some(v) = convert_fast(bytes, *vt, ts_format, interner) {
+                        return v;
+                    }
+                    let converted = match std::str::from_utf8(bytes) {
+                        Ok(text) => convert(text, *vt, ts_format, interner),
+                        Err(_) => Err("not valid UTF-8".to_string()),
+                    };
+                    converted.unwrap_or_else(|reason| {
+                        failed = Some((col, reason));
+                        Value::Null
+                    })
+                })
+                .collect();
             if let Some((col, reason)) = failed {
                 return Err(self.row_error(line, Some(col), reason));
             }
-            let fields: Arc<[Value]> = self.fields.drain(..).collect();
             return Ok(Some((line, Event { ty, ts, fields })));
         }
     }
@@ -958,7 +957,8 @@ mod tests {
                     Trade,1000,TCS,1\n\
                     Trade,soon,TCS,1,1\n\
                     ,1000,TCS,1,1\n\
-                    Trade,\"1000\",\"A,B\",1.5,2\n";
+                    Trade,\"1000\",\"A,B\",1.5,2\n\
+                    Trade,1000,TCS,abc,x\n";
         let (events, errors, _) = read_all(text, Format::Csv, &opts());
         let (bom, _, _) = read_all("\u{feff}type,ts\nNews,5\n", Format::Csv, &opts());
         assert_eq!(bom.len(), 1);
@@ -969,6 +969,8 @@ mod tests {
                 "data.csv:3: expected 5 cells, found 4 | Trade,1000,TCS,1",
                 "data.csv:4: column 'ts': expected a timestamp (epoch_ms), found 'soon' | Trade,soon,TCS,1,1",
                 "data.csv:5: column 'type': no event type | ,1000,TCS,1,1",
+                // Two bad cells: the first is reported.
+                "data.csv:7: column 'price': expected FLOAT, found 'abc' | Trade,1000,TCS,abc,x",
             ]
         );
         assert_eq!(events.len(), 1);
