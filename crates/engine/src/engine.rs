@@ -785,6 +785,9 @@ impl Engine {
             ) else {
                 continue;
             };
+            let Some(ctx) = Self::ctx(program, seeds, pi, config.max_runs_per_partition) else {
+                continue;
+            };
             let key = Program::key_slice(shape, ev, buf);
             let parts = &st.parts;
             let found = st.index.find(hash, |&(h, slot)| {
@@ -799,9 +802,7 @@ impl Engine {
                 None => {
                     // No partition for the key: make one only if the event
                     // can change it (most events of most keys start nothing).
-                    let wakes = Self::ctx(program, seeds, pi, config.max_runs_per_partition)
-                        .is_some_and(|ctx| probe.wakes_fresh(&ctx, seq, ev));
-                    if !wakes {
+                    if !probe.wakes_fresh(&ctx, seq, ev) {
                         continue;
                     }
                     let part = match st.spare.pop() {
@@ -819,9 +820,7 @@ impl Engine {
                         None => {
                             st.parts.push(Some(part));
                             if st.parts.len() == LAZY_SLOTS + 1 {
-                                let first = Self::ctx(program, seeds, pi, 0)
-                                    .and_then(|ctx| st.queue_all(ctx.nfa));
-                                if let Some(t) = first {
+                                if let Some(t) = st.queue_all(ctx.nfa) {
                                     *wake = (*wake).min(t.saturating_add(1));
                                 }
                             }
@@ -838,10 +837,7 @@ impl Engine {
             };
             // Queued, or not to be queued.
             let queued = st.queued(slot) || st.lazy();
-            let (Some(Some(part)), Some(ctx)) = (
-                st.parts.get_mut(slot),
-                Self::ctx(program, seeds, pi, config.max_runs_per_partition),
-            ) else {
+            let Some(Some(part)) = st.parts.get_mut(slot) else {
                 continue;
             };
             if found && part.is_idle() {
