@@ -1259,6 +1259,12 @@ impl Partition {
     /// matters only inside a run's absence ranges, which start after that
     /// run's first event. Called on an empty probe partition; conservative
     /// (true) for automata without a direct step.
+    ///
+    /// The table answers most calls (~500,000 over 200,000 rows of the
+    /// library over 5,000 symbols, ~70,000 of them evaluated): the lookup is
+    /// inlined into the caller and the evaluated path is a call of its own,
+    /// whose register saves every call paid when it was inlined here.
+    #[inline]
     pub(crate) fn wakes_fresh(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
         match ctx.nfa.fresh.get(event.ty.index()) {
             Some(Fresh::Never) => false,
@@ -1288,6 +1294,7 @@ impl Partition {
 
     /// [`Partition::wakes_fresh`] read off the automaton and the event's
     /// fields, for the types whose answer [`Nfa::fresh`] does not give.
+    #[inline(never)]
     fn wakes_fresh_checked(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
         let nfa = ctx.nfa;
         let ty = event.ty;
