@@ -828,6 +828,7 @@ impl Partition {
     /// Reclaims list nodes no run or pending match reaches, when the arena
     /// has doubled since the last time (so the cost is amortized over the
     /// appends). Shared prefixes stay shared.
+    #[inline]
     fn maybe_compact(&mut self) {
         if self.lists.len() < 2 * self.lists_live + COMPACT_FLOOR {
             return;
@@ -837,6 +838,7 @@ impl Partition {
 
     /// Rebuilds the arena with only the nodes that runs and pending matches
     /// reach.
+    #[inline(never)]
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.lists);
         let mut remap = vec![NIL; old.len()];
@@ -2270,6 +2272,13 @@ impl Partition {
     }
 
     /// Emits the pending matches whose deadline is before `upto` (all when `None`).
+    ///
+    /// Called for every event a partition takes, and nearly always with
+    /// nothing due: the test is inlined into the caller and the emission is
+    /// a call of its own (inlined, its register saves were ~20 instructions
+    /// an event). The same holds for [`Partition::maybe_compact`] and
+    /// [`Partition::emit_batch`].
+    #[inline]
     pub(crate) fn fire(
         &mut self,
         ctx: &Ctx,
@@ -2277,13 +2286,23 @@ impl Partition {
         out: &mut Vec<Match>,
         stats: &mut StepStats,
     ) {
-        if !self
+        if self
             .pending
             .iter()
             .any(|p| upto.is_none_or(|u| p.deadline < u))
         {
-            return;
+            self.fire_due(ctx, upto, out, stats);
         }
+    }
+
+    #[inline(never)]
+    fn fire_due(
+        &mut self,
+        ctx: &Ctx,
+        upto: Option<i64>,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+    ) {
         let (due, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
             .into_iter()
             .partition(|p| upto.is_none_or(|u| p.deadline < u));
@@ -2303,6 +2322,7 @@ impl Partition {
 
     /// Emits complete candidates in completion order, applying `AFTER MATCH`
     /// after each one.
+    #[inline]
     fn emit_batch(
         &mut self,
         ctx: &Ctx,
@@ -2310,9 +2330,19 @@ impl Partition {
         out: &mut Vec<Match>,
         stats: &mut StepStats,
     ) {
-        if done.is_empty() {
-            return;
+        if !done.is_empty() {
+            self.emit_done(ctx, done, out, stats);
         }
+    }
+
+    #[inline(never)]
+    fn emit_done(
+        &mut self,
+        ctx: &Ctx,
+        done: &mut Vec<Done>,
+        out: &mut Vec<Match>,
+        stats: &mut StepStats,
+    ) {
         if done.len() > 1 && ctx.nfa.plain {
             // A plain sequence binds one event per variable, in stream
             // order, with no trailing deadline: the completion order is the
