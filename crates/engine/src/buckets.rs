@@ -24,6 +24,21 @@ pub(crate) struct Buckets {
 
 impl Buckets {
     pub(crate) fn push(&mut self, t: i64, slot: usize) {
+        // Most entries go to the newest bucket or after it: decided on the
+        // back alone, without the indexed scan's wrap-around arithmetic.
+        match self.q.back_mut() {
+            Some(b) if b.0 == t => {
+                b.1.push(slot);
+                return;
+            }
+            Some(b) if b.0 > t => {}
+            _ => {
+                let mut v = self.spare.pop().unwrap_or_default();
+                v.push(slot);
+                self.q.push_back((t, v));
+                return;
+            }
+        }
         let mut i = self.q.len();
         while i > 0 && self.q.get(i - 1).is_some_and(|b| b.0 > t) {
             i -= 1;

@@ -807,10 +807,10 @@ impl Engine {
                     }
                     let part = match st.spare.pop() {
                         Some(mut p) => {
-                            p.reset(Key(key.into()));
+                            p.reset(Key::of(key));
                             p
                         }
-                        None => Box::new(Partition::new(Key(key.into()))),
+                        None => Box::new(Partition::new(Key::of(key))),
                     };
                     let slot = match st.free.pop() {
                         Some(s) => {
