@@ -551,6 +551,22 @@ pub(crate) struct Scratch {
     done: Vec<Done>,
 }
 
+/// Puts a vector back where a step took it from with `mem::take`, which
+/// left an empty one there. Dropping that placeholder by assignment was a
+/// call of the elements' drop glue per event and vector, with nothing to
+/// drop; a placeholder without capacity holds nothing, so it is forgotten.
+#[inline(always)]
+fn put_back<T>(slot: &mut Vec<T>, v: Vec<T>) {
+    let old = std::mem::replace(slot, v);
+    if old.capacity() == 0 {
+        // No allocation and no elements (or zero-sized ones, whose
+        // capacity is never 0): nothing to free or drop.
+        std::mem::forget(old);
+    } else {
+        drop(old);
+    }
+}
+
 /// What a run's hoisted comparison says of the event.
 #[derive(Clone, Copy)]
 enum Hoisted {
@@ -1377,7 +1393,7 @@ impl Partition {
                         .iter()
                         .any(|v| self.forbids(ctx, &p.run, *v, &stored)))
             });
-            self.pending = pending;
+            put_back(&mut self.pending, pending);
         }
         if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
             if own_expiry {
@@ -1481,7 +1497,7 @@ impl Partition {
             }
         }
         self.end_step(ctx, runs, &mut done, out, stats);
-        scratch.done = done;
+        put_back(&mut scratch.done, done);
     }
 
     /// [`Partition::on_event`]'s run step for a plain sequence
@@ -1571,7 +1587,7 @@ impl Partition {
             }
         }
         self.end_step(ctx, runs, &mut done, out, stats);
-        scratch.done = done;
+        put_back(&mut scratch.done, done);
     }
 
     /// [`Partition::on_event`]'s run step for a counting pattern
@@ -1870,7 +1886,7 @@ impl Partition {
             self.settle(ctx, run, accept, live, &mut runs, &mut done);
         }
         self.end_step(ctx, runs, &mut done, out, stats);
-        scratch.done = done;
+        put_back(&mut scratch.done, done);
     }
 
     /// [`Partition::on_event`]'s run step for a linear automaton
@@ -1929,7 +1945,7 @@ impl Partition {
             self.settle(ctx, run, accept, live, &mut runs, &mut done);
         }
         self.end_step(ctx, runs, &mut done, out, stats);
-        scratch.done = done;
+        put_back(&mut scratch.done, done);
     }
 
     /// A run after a take in a direct step: complete at `accept` (a copy
@@ -2237,7 +2253,7 @@ impl Partition {
             stats.dropped_runs += (runs.len() - ctx.max_runs) as u64;
             runs.truncate(ctx.max_runs);
         }
-        self.runs = runs;
+        put_back(&mut self.runs, runs);
         self.emit_batch(ctx, done, out, stats);
         self.maybe_prune(ctx);
         self.maybe_compact();
@@ -2547,6 +2563,19 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::{Program, Value};
+
+    #[test]
+    fn put_back_drops_what_it_replaces() {
+        let rc = std::rc::Rc::new(());
+        // A vector with elements is dropped, not forgotten.
+        let mut slot = vec![rc.clone()];
+        put_back(&mut slot, Vec::new());
+        assert_eq!(std::rc::Rc::strong_count(&rc), 1);
+        // The vector put back is the one kept.
+        put_back(&mut slot, vec![rc.clone()]);
+        assert_eq!(slot.len(), 1);
+        assert_eq!(std::rc::Rc::strong_count(&rc), 2);
+    }
 
     /// Lists reached through the arena are the same before and after a
     /// compaction, for forking (skip till any) Kleene runs with middle and
