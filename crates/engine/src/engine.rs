@@ -586,6 +586,7 @@ impl Engine {
 
     /// Releases one event of S at time `ts`: first the matches whose
     /// trailing window closed before it, in every partition.
+    #[inline]
     fn release_due(&mut self, ts: i64, seq: u64, e: Event) {
         if self.next_deadline < ts {
             for pi in 0..self.states.len() {

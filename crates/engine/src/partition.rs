@@ -589,6 +589,7 @@ impl Scratch {
 
     /// [`Scratch::for_direct_step`] with the cleared cache of hoisted sides
     /// (the plain and the single-list steps).
+    #[inline]
     fn for_hoisted_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>, &mut [Option<Num>]) {
         self.reset(conjs);
         self.curs.clear();
