@@ -32,12 +32,7 @@ impl Buckets {
                 return;
             }
             Some(b) if b.0 > t => {}
-            _ => {
-                let mut v = self.spare.pop().unwrap_or_default();
-                v.push(slot);
-                self.q.push_back((t, v));
-                return;
-            }
+            _ => return self.open(self.q.len(), t, slot),
         }
         let mut i = self.q.len();
         while i > 0 && self.q.get(i - 1).is_some_and(|b| b.0 > t) {
@@ -49,9 +44,18 @@ impl Buckets {
                 return;
             }
         }
+        self.open(i, t, slot);
+    }
+
+    /// A new bucket for time `t` holding `slot`, at position `i`.
+    fn open(&mut self, i: usize, t: i64, slot: usize) {
         let mut v = self.spare.pop().unwrap_or_default();
         v.push(slot);
-        self.q.insert(i, (t, v));
+        if i == self.q.len() {
+            self.q.push_back((t, v));
+        } else {
+            self.q.insert(i, (t, v));
+        }
     }
 
     /// The earliest time queued.

@@ -2312,6 +2312,7 @@ impl Partition {
         }
     }
 
+    /// [`Partition::fire`] with something due.
     #[inline(never)]
     fn fire_due(
         &mut self,
@@ -2352,6 +2353,7 @@ impl Partition {
         }
     }
 
+    /// [`Partition::emit_batch`] with candidates to emit.
     #[inline(never)]
     fn emit_done(
         &mut self,
