@@ -310,8 +310,10 @@ pub struct Snapshot {
 /// 3: the runs of a counting pattern (`Nfa::counting`) are kept as a
 /// shared list with start offsets, not as runs; a version 2 snapshot of
 /// such a pattern would restore runs the engine no longer steps, so older
-/// snapshots are refused ([`SnapshotError::Version`]).
-const SNAPSHOT_VERSION: u32 = 3;
+/// snapshots are refused ([`SnapshotError::Version`]). 4: a Kleene list's
+/// running aggregates are kept with its elements in the partition's list
+/// arena, not in each run; a version 3 run's aggregates have no place to go.
+const SNAPSHOT_VERSION: u32 = 4;
 
 /// The matching engine: push events, drain matches.
 ///

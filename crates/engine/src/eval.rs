@@ -446,7 +446,8 @@ fn arith(op: BinaryOp, a: &Value, b: &Value) -> Value {
 /// The running state of one aggregate over a list: enough for `count`,
 /// `sum`, `avg`, `min` and `max`, updated one element at a time.
 ///
-/// Kleene runs carry one per aggregate and a new run copies its seed's, so
+/// Each element of a Kleene list carries one per aggregate of its variable
+/// (the state of the list up to it), built from its predecessor's, so
 /// the common case, a FLOAT field (prices), is plain numbers ([`Acc::Floats`]):
 /// a copy is a `memcpy` and an element is four float operations. Any other
 /// value moves the state to the general form ([`General`]), which is what
@@ -475,13 +476,7 @@ enum Acc {
 
 impl Default for Summary {
     fn default() -> Self {
-        Summary(Acc::Floats {
-            count: 0,
-            sum: 0.0,
-            fsum: 0.0,
-            min: 0.0,
-            max: 0.0,
-        })
+        Summary::EMPTY
     }
 }
 
@@ -528,6 +523,15 @@ impl From<Summary> for General {
 }
 
 impl Summary {
+    /// The state of an empty list.
+    pub(crate) const EMPTY: Summary = Summary(Acc::Floats {
+        count: 0,
+        sum: 0.0,
+        fsum: 0.0,
+        min: 0.0,
+        max: 0.0,
+    });
+
     /// The general form of this state.
     fn general(&self) -> General {
         match &self.0 {
@@ -547,6 +551,43 @@ impl Summary {
                 isum: 0,
             },
             Acc::General(g) => (**g).clone(),
+        }
+    }
+
+    /// This state with the next element's value added: [`Summary::add`]
+    /// on a copy, built directly for the common case (FLOATs).
+    #[inline]
+    pub(crate) fn with(&self, v: Value) -> Summary {
+        match (&self.0, &v) {
+            (&Acc::Floats { count: 0, fsum, .. }, &Value::Float(f)) => Summary(Acc::Floats {
+                count: 1,
+                sum: f,
+                fsum: fsum + f,
+                min: f,
+                max: f,
+            }),
+            (
+                &Acc::Floats {
+                    count,
+                    sum,
+                    fsum,
+                    min,
+                    max,
+                },
+                &Value::Float(f),
+            ) => Summary(Acc::Floats {
+                count: count + 1,
+                sum: sum + f,
+                fsum: fsum + f,
+                // `f < min`, `f > max` as `add` decides them (NaN included).
+                min: if f < min { f } else { min },
+                max: if f > max { f } else { max },
+            }),
+            _ => {
+                let mut s = self.clone();
+                s.add(v);
+                s
+            }
         }
     }
 
@@ -1011,8 +1052,11 @@ mod tests {
             let mut s = Summary::default();
             let mut g = General::default();
             for v in seq {
+                // `with` is `add` on a copy, bit for bit.
+                let w = s.with(v.clone());
                 s.add(v.clone());
                 g.add(v.clone());
+                assert_eq!(format!("{w:?}"), format!("{s:?}"), "with {v:?} in {seq:?}");
             }
             if matches!(s.0, Acc::Floats { .. }) {
                 floats += 1;

@@ -119,8 +119,6 @@ pub(crate) struct Run {
     /// as an `Option`, as before.
     #[serde(with = "opt_pos")]
     last: Pos,
-    /// Running aggregates, indexed like `Nfa::agg_slots`.
-    aggs: ThinVec<Summary>,
     /// The run's side of its state's hoisted comparison
     /// ([`crate::nfa::Take::hoist`]), once computed: it depends only on
     /// what the run bound, so it holds until the run takes an event (which
@@ -158,7 +156,6 @@ impl Clone for Run {
             nots: self.nots.clone(),
             first: self.first,
             last: self.last,
-            aggs: self.aggs.clone(),
             key: self.key,
         }
     }
@@ -174,7 +171,6 @@ impl Run {
             nots: ThinVec::new(),
             first: None,
             last: NO_POS,
-            aggs: ThinVec::new(),
             key: None,
         }
     }
@@ -230,9 +226,19 @@ pub(crate) struct Partition {
     now: i64,
     /// The Kleene list arena ([`Node`]).
     lists: Vec<Node>,
-    /// Nodes kept by the last compaction: the next one is due when the
-    /// arena has grown well past it (amortized O(1) per appended node).
+    /// The arena's size ([`Partition::arena_size`]) after the last
+    /// compaction: the next one is due when the arena has grown well past
+    /// it (amortized O(1) per appended node).
     lists_live: usize,
+    /// The running aggregates (`Nfa::agg_slots`) of the lists in `lists`:
+    /// node `i`'s are `sums[i * k..(i + 1) * k]` for the pattern's `k`
+    /// slots (none when it keeps none), the state of its list up to and
+    /// including it. A slot of another variable than the node's holds a
+    /// placeholder nobody reads. Kept with the nodes rather than in each
+    /// run, forking or starting a run allocates nothing for them (a copy
+    /// of the seed's aggregates was an allocation per run started).
+    #[serde(default)]
+    sums: Vec<Summary>,
     /// Buffer length after the last pruning: an event prunes only when the
     /// buffer has doubled since (pruning walks every run).
     #[serde(default)]
@@ -339,7 +345,6 @@ pub(crate) fn seeds(nfa: &Nfa) -> Vec<Run> {
             nots: ThinVec::new(),
             first: None,
             last: NO_POS,
-            aggs: std::iter::repeat_n(Summary::default(), nfa.agg_slots.len()).collect(),
             key: None,
         })
         .collect()
@@ -349,8 +354,7 @@ pub(crate) fn seeds(nfa: &Nfa) -> Vec<Run> {
 struct View<'a> {
     part: &'a Partition,
     binds: &'a [Bind],
-    /// The run's running aggregates and which `(var, field)` each is for.
-    aggs: &'a [Summary],
+    /// Which `(var, field)` each running aggregate is for.
     slots: &'a [(VarId, Option<FieldRef>)],
     /// An event being bound to a variable: the singleton itself, or the
     /// element being added to a Kleene list (`t[i]`).
@@ -387,7 +391,7 @@ impl View<'_> {
         range: AggRange,
         field: Option<FieldRef>,
     ) -> Option<(&Summary, Option<&Stored>)> {
-        let s = kept_state(self.slots, self.aggs, (var, field))?;
+        let s = self.part.kept_state(self.slots, self.binds, (var, field))?;
         let cur = self.cur.filter(|(v, _)| *v == var).map(|(_, e)| e);
         match (range, cur) {
             (AggRange::All, Some(e)) => Some((s, Some(e))),
@@ -398,15 +402,8 @@ impl View<'_> {
     }
 }
 
-/// The running state a run keeps for `(variable, field)`
-/// ([`crate::nfa::Nfa::agg_slots`] orders `aggs`), if it keeps one.
-fn kept_state<'s>(
-    slots: &[(VarId, Option<FieldRef>)],
-    aggs: &'s [Summary],
-    slot: (VarId, Option<FieldRef>),
-) -> Option<&'s Summary> {
-    aggs.get(slots.iter().position(|s| *s == slot)?)
-}
+/// The running state of an empty list.
+static NO_ELEMENTS: Summary = Summary::EMPTY;
 
 impl<'a> View<'a> {
     /// The event `var` with `access` reads (as [`Env::field`] resolves it).
@@ -743,6 +740,7 @@ impl Partition {
             now: i64::MIN,
             lists: Vec::new(),
             lists_live: 0,
+            sums: Vec::new(),
             pruned_len: 0,
             counter: None,
         }
@@ -762,6 +760,8 @@ impl Partition {
         self.now = i64::MIN;
         self.lists.clear();
         shrink!(self.lists, KEEP);
+        self.sums.clear();
+        shrink!(self.sums, KEEP);
         self.lists_live = 0;
         self.pruned_len = 0;
         if let Some(c) = self.counter.as_deref_mut() {
@@ -786,6 +786,8 @@ impl Partition {
         shrink!(self.pending, PARKED);
         self.lists.clear();
         shrink!(self.lists, PARKED);
+        self.sums.clear();
+        shrink!(self.sums, PARKED);
         if let Some(c) = self.counter.as_deref_mut() {
             c.reset();
             shrink!(c.taken, PARKED);
@@ -835,11 +837,67 @@ impl Partition {
         v
     }
 
-    /// Appends a node after `prev` (or starts a list when `NIL`).
+    /// Appends a node after `prev` (or starts a list when `NIL`), for a
+    /// pattern that keeps no running aggregates (a counting pattern's;
+    /// [`Partition::push_elem`] for any other).
     fn push_node(&mut self, pos: Pos, prev: u64) -> u64 {
         let head = self.node(prev).map_or(pos, |n| n.head);
         self.lists.push(Node { pos, prev, head });
         (self.lists.len() - 1) as u64
+    }
+
+    /// [`Partition::push_node`] for the element `e` at `pos` of `var`'s
+    /// list, with the running aggregates of the list it ends (`sums`).
+    fn push_elem(&mut self, ctx: &Ctx, var: VarId, e: &Stored, pos: Pos, prev: u64) -> u64 {
+        let node = self.push_node(pos, prev);
+        let slots = &ctx.nfa.agg_slots;
+        if slots.is_empty() {
+            return node;
+        }
+        let from = if prev == NIL {
+            None
+        } else {
+            usize::try_from(prev)
+                .ok()
+                .and_then(|p| p.checked_mul(slots.len()))
+        };
+        self.sums.reserve(slots.len());
+        for (j, slot) in slots.iter().enumerate() {
+            // Another variable's slot: a placeholder, never read.
+            let sum = if slot.0 == var {
+                let before = from
+                    .and_then(|i| self.sums.get(i + j))
+                    .unwrap_or(&NO_ELEMENTS);
+                before.with(match slot.1 {
+                    Some(f) => field_value(ctx.type_names, e, f),
+                    None => Value::Bool(true),
+                })
+            } else {
+                Summary::EMPTY
+            };
+            self.sums.push(sum);
+        }
+        node
+    }
+
+    /// The running state kept for `(variable, field)` of the list `binds`
+    /// binds to the variable ([`crate::nfa::Nfa::agg_slots`] orders
+    /// [`Partition::sums`]), if one is kept.
+    #[inline]
+    fn kept_state<'s>(
+        &'s self,
+        slots: &[(VarId, Option<FieldRef>)],
+        binds: &[Bind],
+        slot: (VarId, Option<FieldRef>),
+    ) -> Option<&'s Summary> {
+        let j = slots.iter().position(|s| *s == slot)?;
+        match binds.get(slot.0.index()) {
+            Some(&Bind::Many { tail, .. }) if tail != NIL => usize::try_from(tail)
+                .ok()
+                .and_then(|t| t.checked_mul(slots.len()))
+                .and_then(|i| self.sums.get(i + j)),
+            _ => Some(&NO_ELEMENTS),
+        }
     }
 
     /// Reclaims list nodes no run or pending match reaches, when the arena
@@ -847,19 +905,26 @@ impl Partition {
     /// appends). Shared prefixes stay shared.
     #[inline]
     fn maybe_compact(&mut self) {
-        if self.lists.len() < 2 * self.lists_live + COMPACT_FLOOR {
+        if self.arena_size() < 2 * self.lists_live + COMPACT_FLOOR {
             return;
         }
         self.compact();
     }
 
     /// Rebuilds the arena with only the nodes that runs and pending matches
-    /// reach.
+    /// reach, and their running aggregates.
     #[inline(never)]
     fn compact(&mut self) {
         let old = std::mem::take(&mut self.lists);
+        let mut old_sums = std::mem::take(&mut self.sums);
+        // Every node has the pattern's `k` aggregates, or none has.
+        let k = old_sums.len().checked_div(old.len()).unwrap_or(0);
+        // As large as before: the arena grows back to about that size
+        // before the next compaction, and growing it again reallocated
+        // and copied it (with the aggregates, 1% of the library's run).
+        let mut sums: Vec<Summary> = Vec::with_capacity(old_sums.capacity());
         let mut remap = vec![NIL; old.len()];
-        let mut new: Vec<Node> = Vec::new();
+        let mut new: Vec<Node> = Vec::with_capacity(old.capacity());
         let mut path: Vec<usize> = Vec::new();
         let mut relink = |tail: u64| -> u64 {
             path.clear();
@@ -881,6 +946,10 @@ impl Partition {
                     prev: base,
                     head: old[i].head,
                 });
+                // Each old node is moved once (`remap` marks it).
+                if let Some(s) = old_sums.get_mut(i * k..(i + 1) * k) {
+                    sums.extend(s.iter_mut().map(std::mem::take));
+                }
                 base = (new.len() - 1) as u64;
                 remap[i] = base;
             }
@@ -898,7 +967,16 @@ impl Partition {
             }
         }
         self.lists = new;
-        self.lists_live = self.lists.len();
+        self.sums = sums;
+        self.lists_live = self.arena_size();
+    }
+
+    /// The list arena's size in nodes, a running aggregate counted as two
+    /// (its size): a pattern with aggregates compacts sooner, so its arena
+    /// holds about as many bytes as one without.
+    #[inline]
+    fn arena_size(&self) -> usize {
+        self.lists.len() + 2 * self.sums.len()
     }
 
     #[inline(always)]
@@ -998,7 +1076,6 @@ impl Partition {
         View {
             part: self,
             binds: &run.binds,
-            aggs: &run.aggs,
             slots: &ctx.nfa.agg_slots,
             cur,
             neg: None,
@@ -1140,27 +1217,16 @@ impl Partition {
                 hi: None,
             });
         }
-        if tk.kleene {
-            for (slot, agg) in ctx.nfa.agg_slots.iter().zip(run.aggs.iter_mut()) {
-                if slot.0 == tk.var {
-                    let v = match slot.1 {
-                        Some(f) => field_value(ctx.type_names, e, f),
-                        None => Value::Bool(true),
-                    };
-                    agg.add(v);
-                }
-            }
-        }
         if let Some(b) = run.binds.get_mut(tk.var.index()) {
             *b = match (*b, tk.kleene) {
                 // A list longer than u32::MAX events cannot fit in memory
                 // (24 bytes a node); saturating keeps the arithmetic total.
                 (Bind::Many { tail, len }, true) => Bind::Many {
-                    tail: self.push_node(pos, tail),
+                    tail: self.push_elem(ctx, tk.var, e, pos, tail),
                     len: len.saturating_add(1),
                 },
                 (_, true) => Bind::Many {
-                    tail: self.push_node(pos, NIL),
+                    tail: self.push_elem(ctx, tk.var, e, pos, NIL),
                     len: 1,
                 },
                 (_, false) => Bind::One(pos),
@@ -1187,7 +1253,6 @@ impl Partition {
         let view = View {
             part: self,
             binds: &run.binds,
-            aggs: &run.aggs,
             slots: &ctx.nfa.agg_slots,
             cur: None,
             neg: Some((var, cand)),
@@ -1783,7 +1848,6 @@ impl Partition {
                 nots: ThinVec::new(),
                 first: None,
                 last: NO_POS,
-                aggs: ThinVec::new(),
                 key: None,
             },
         };
@@ -2156,7 +2220,10 @@ impl Partition {
                 let k = split
                     .run_aggregate(tk.var)
                     .and_then(|(func, slot)| {
-                        Some(kept_state(&ctx.nfa.agg_slots, &run.aggs, slot)?.num(func))
+                        Some(
+                            self.kept_state(&ctx.nfa.agg_slots, &run.binds, slot)?
+                                .num(func),
+                        )
                     })
                     .unwrap_or_else(|| side(Side::Run, run));
                 run.key = Some(k);
@@ -2567,6 +2634,15 @@ mod tests {
     use super::*;
     use crate::{Program, Value};
 
+    /// [`Partition::arena_size`] counts a running aggregate as two nodes.
+    #[test]
+    fn an_aggregate_is_the_size_of_two_nodes() {
+        assert_eq!(
+            std::mem::size_of::<Summary>(),
+            2 * std::mem::size_of::<Node>()
+        );
+    }
+
     #[test]
     fn put_back_drops_what_it_replaces() {
         let rc = std::rc::Rc::new(());
@@ -2631,6 +2707,8 @@ mod tests {
                 .map(|r| compacted.bind_keys(r))
                 .collect();
             assert_eq!(before, after, "event {i}");
+            // `avg(t.x)`: one running aggregate per node, moved with it.
+            assert_eq!(compacted.sums.len(), compacted.lists.len(), "event {i}");
             let reference: Vec<Vec<BindKey>> =
                 plain.runs.iter().map(|r| plain.bind_keys(r)).collect();
             assert_eq!(after, reference, "event {i}");

@@ -384,7 +384,7 @@ fn snapshot_restore_continues_identically() {
     }
 }
 
-/// Snapshots of version 3 written before the sweep went carry each
+/// Snapshots written before the sweep went (version 3) carry each
 /// pattern's next sweep time; they restore (the field is ignored) and
 /// continue as the engine that wrote them would.
 #[test]
