@@ -2,7 +2,7 @@
 
 use crate::buckets::Buckets;
 use crate::matches::{Match, Sink};
-use crate::partition::{Ctx, Partition, Scratch, StepStats};
+use crate::partition::{Ctx, Partition, Scratch, StepStats, Stored};
 use crate::program::Program;
 use crate::value::{Event, EventTime, Key, KeyRef, Value};
 use dalal_lang::typed::PatternId;
@@ -776,11 +776,12 @@ impl Engine {
             let key = Program::key_slice(shape, &event, buf);
             key_hashes.push(hasher.hash_one(KeyRef(key)));
         }
-        let last = dispatch.routes.len() - 1;
-        let mut event = Some(event);
-        for (i, &(pi, si)) in dispatch.routes.iter().enumerate() {
-            let (Some(ev), Some(shape), Some(buf), Some(&hash), Some(st)) = (
-                event.as_ref(),
+        // Each partition that takes the event keeps a copy; the steps read
+        // this one.
+        let stored = Stored { seq, event };
+        let ev = &stored.event;
+        for &(pi, si) in &dispatch.routes {
+            let (Some(shape), Some(buf), Some(&hash), Some(st)) = (
                 dispatch.shapes.get(si),
                 key_bufs.get(si),
                 key_hashes.get(si),
@@ -805,7 +806,7 @@ impl Engine {
                 None => {
                     // No partition for the key: make one only if the event
                     // can change it (most events of most keys start nothing).
-                    if !probe.wakes_fresh(&ctx, seq, ev) {
+                    if !probe.wakes_fresh(&ctx, &stored) {
                         continue;
                     }
                     let part = match st.spare.pop() {
@@ -845,24 +846,15 @@ impl Engine {
             };
             if found && part.is_idle() {
                 // A resident idle partition takes only what a new one would.
-                if !part.wakes_fresh(&ctx, seq, ev) {
+                if !part.wakes_fresh(&ctx, &stored) {
                     continue;
                 }
                 st.idle = st.idle.saturating_sub(1);
             }
-            // The last pattern takes the event itself: one clone fewer.
-            let ev = if i == last {
-                event.take()
-            } else {
-                event.clone()
-            };
-            let Some(ev) = ev else {
-                continue;
-            };
             let mut step = StepStats::default();
             let before = part.load() as u64;
             let had_deadline = part.min_deadline();
-            part.on_event(&ctx, seq, ev, out, &mut step, scratch);
+            part.on_event(&ctx, &stored, out, &mut step, scratch);
             let after = part.load() as u64;
             st.live = (st.live + after).saturating_sub(before);
             *live = (*live + after).saturating_sub(before);

@@ -1349,11 +1349,11 @@ impl Partition {
     /// inlined into the caller and the evaluated path is a call of its own,
     /// whose register saves every call paid when it was inlined here.
     #[inline]
-    pub(crate) fn wakes_fresh(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
-        match ctx.nfa.fresh.get(event.ty.index()) {
+    pub(crate) fn wakes_fresh(&self, ctx: &Ctx, stored: &Stored) -> bool {
+        match ctx.nfa.fresh.get(stored.event.ty.index()) {
             Some(Fresh::Never) => false,
             Some(Fresh::Always) => true,
-            Some(Fresh::Check) | None => self.wakes_fresh_checked(ctx, seq, event),
+            Some(Fresh::Check) | None => self.wakes_fresh_checked(ctx, stored),
         }
     }
 
@@ -1379,17 +1379,15 @@ impl Partition {
     /// [`Partition::wakes_fresh`] read off the automaton and the event's
     /// fields, for the types whose answer [`Nfa::fresh`] does not give.
     #[inline(never)]
-    fn wakes_fresh_checked(&self, ctx: &Ctx, seq: u64, event: &Event) -> bool {
+    fn wakes_fresh_checked(&self, ctx: &Ctx, stored: &Stored) -> bool {
         let nfa = ctx.nfa;
-        let ty = event.ty;
+        let ty = stored.event.ty;
         if nfa.leading_not && nfa.negated.get(ty.index()).copied().unwrap_or(false) {
             return true;
         }
         if nfa.never || !nfa.positive.get(ty.index()).copied().unwrap_or(false) {
             return false;
         }
-        // Built only when a first take has conditions to check.
-        let mut stored: Option<Stored> = None;
         ctx.seeds.iter().any(|seed| {
             if !reaches(ctx, seed, ty) {
                 return false;
@@ -1413,27 +1411,25 @@ impl Partition {
                 if tk.conjs.is_empty() {
                     return true;
                 }
-                let stored = stored.get_or_insert_with(|| Stored {
-                    seq,
-                    event: event.clone(),
-                });
-                let view = self.view(ctx, seed, Some((tk.var, &*stored)));
+                let view = self.view(ctx, seed, Some((tk.var, stored)));
                 self.conjs_hold(ctx, &tk.conjs, &view, tk.kleene && !tk.grow, None)
             })
         })
     }
 
-    /// Feeds one event of S. Matches go to `out`.
+    /// Feeds one event of S. Matches go to `out`. The step reads the event
+    /// through the caller's `stored` while this partition's buffer keeps a
+    /// copy: reading it from the buffer took a second copy per event (a
+    /// reference count's atomic increment and decrement).
     pub(crate) fn on_event(
         &mut self,
         ctx: &Ctx,
-        seq: u64,
-        event: Event,
+        stored: &Stored,
         out: &mut Vec<Match>,
         stats: &mut StepStats,
         scratch: &mut Scratch,
     ) {
-        let ts = event.ts.0;
+        let ts = stored.event.ts.0;
         self.fire(ctx, Some(ts), out, stats);
         // A plain sequence and a single list drop expired runs in their
         // step's own pass (for the library, a separate pass per event was
@@ -1443,12 +1439,9 @@ impl Partition {
             self.expire(ctx, ts);
         }
         self.now = self.now.max(ts);
-        let ty = event.ty;
+        let ty = stored.event.ty;
         let pos = self.next_pos();
-        self.buf.push_back(Stored { seq, event });
-        let Some(stored) = self.buf.back().cloned() else {
-            return;
-        };
+        self.buf.push_back(stored.clone());
         let nfa = ctx.nfa;
         if nfa.negated.get(ty.index()).copied().unwrap_or(false) {
             let mut pending = std::mem::take(&mut self.pending);
@@ -1457,7 +1450,7 @@ impl Partition {
                     && pos > p.lo
                     && p.trailing
                         .iter()
-                        .any(|v| self.forbids(ctx, &p.run, *v, &stored)))
+                        .any(|v| self.forbids(ctx, &p.run, *v, stored)))
             });
             put_back(&mut self.pending, pending);
         }
@@ -1469,19 +1462,19 @@ impl Partition {
             return;
         }
         if nfa.plain {
-            self.step_plain(ctx, pos, &stored, out, stats, scratch);
+            self.step_plain(ctx, pos, stored, out, stats, scratch);
             return;
         }
         if nfa.counting {
-            self.step_counting(ctx, pos, &stored, out, stats, scratch);
+            self.step_counting(ctx, pos, stored, out, stats, scratch);
             return;
         }
         if nfa.single_list {
-            self.step_single_list(ctx, pos, &stored, out, stats, scratch);
+            self.step_single_list(ctx, pos, stored, out, stats, scratch);
             return;
         }
         if nfa.linear {
-            self.step_linear(ctx, pos, &stored, out, stats, scratch);
+            self.step_linear(ctx, pos, stored, out, stats, scratch);
             return;
         }
         let Scratch {
@@ -1506,7 +1499,7 @@ impl Partition {
                     ctx,
                     run,
                     run.state,
-                    Some((pos, &stored)),
+                    Some((pos, stored)),
                     outcomes,
                     cache,
                     &mut path,
@@ -1525,7 +1518,7 @@ impl Partition {
                     None if !keep && i + 1 == n => std::mem::replace(run, Run::empty(run)),
                     None => run.clone(),
                 };
-                taken.push(self.apply(ctx, base, step, pos, &stored));
+                taken.push(self.apply(ctx, base, step, pos, stored));
             }
             keep
         });
@@ -1538,7 +1531,7 @@ impl Partition {
                 ctx,
                 seed,
                 seed.state,
-                Some((pos, &stored)),
+                Some((pos, stored)),
                 outcomes,
                 cache,
                 &mut path,
@@ -1546,7 +1539,7 @@ impl Partition {
             for o in outcomes.drain(..) {
                 let Outcome::Take(mut step) = o else { continue };
                 let base = step.base.take().map_or_else(|| seed.clone(), |b| *b);
-                taken.push(self.apply(ctx, base, step, pos, &stored));
+                taken.push(self.apply(ctx, base, step, pos, stored));
             }
         }
         let mut done = std::mem::take(&mut scratch.done);
@@ -2691,8 +2684,26 @@ mod tests {
                     vec![Value::Int(0), Value::Int(v)],
                 )
             };
-            plain.on_event(&ctx, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
-            compacted.on_event(&ctx, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
+            plain.on_event(
+                &ctx,
+                &Stored {
+                    seq: i,
+                    event: ev(),
+                },
+                &mut out_a,
+                &mut st_a,
+                &mut sc_a,
+            );
+            compacted.on_event(
+                &ctx,
+                &Stored {
+                    seq: i,
+                    event: ev(),
+                },
+                &mut out_b,
+                &mut st_b,
+                &mut sc_b,
+            );
             let before: Vec<Vec<BindKey>> = compacted
                 .runs
                 .iter()
@@ -2838,7 +2849,7 @@ mod tests {
                         EventTime::from_millis(x),
                         vec![Value::Int(1), Value::Int(x)],
                     );
-                    let want = part.wakes_fresh_checked(&ctx, 0, &e);
+                    let want = part.wakes_fresh_checked(&ctx, &Stored { seq: 0, event: e });
                     match ctx.nfa.fresh[ty.index()] {
                         Fresh::Never => assert!(!want, "{shape}: {name} {x}"),
                         Fresh::Always => assert!(want, "{shape}: {name} {x}"),
@@ -3159,8 +3170,26 @@ mod tests {
                     vec![Value::Int(0), Value::Int(v)],
                 )
             };
-            a.on_event(&ctx_a, i, ev(), &mut out_a, &mut st_a, &mut sc_a);
-            b.on_event(&ctx_b, i, ev(), &mut out_b, &mut st_b, &mut sc_b);
+            a.on_event(
+                &ctx_a,
+                &Stored {
+                    seq: i,
+                    event: ev(),
+                },
+                &mut out_a,
+                &mut st_a,
+                &mut sc_a,
+            );
+            b.on_event(
+                &ctx_b,
+                &Stored {
+                    seq: i,
+                    event: ev(),
+                },
+                &mut out_b,
+                &mut st_b,
+                &mut sc_b,
+            );
             if stream.tick_every.is_some_and(|k| i % k == 0) {
                 a.advance(&ctx_a, Some(ts + 1), &mut out_a, &mut st_a);
                 b.advance(&ctx_b, Some(ts + 1), &mut out_b, &mut st_b);
