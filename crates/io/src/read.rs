@@ -261,8 +261,13 @@ fn marks_swar(block: &[u8; 16]) -> (u32, u32) {
 struct Records {
     input: std::io::BufReader<Box<dyn Read + Send>>,
     core: csv_core::Reader,
-    /// The current record's cells, unescaped.
+    /// The current record's cells, unescaped, after `csv-core`.
     bytes: Vec<u8>,
+    /// After the fast path: the length of the current record's line, left
+    /// unconsumed at the front of `input`'s buffer, where its cells are
+    /// read (copying each line out cost ~30 instructions a row); consumed
+    /// when the next record is read. 0 after `csv-core`.
+    held: usize,
     /// Bytes between a cell's end and the next cell's start: 1 (the
     /// comma) on the fast path, 0 after `csv-core` (cells back to back).
     /// Cell `i` starts at `ends[i-1] + sep`: one bound stored per cell
@@ -282,12 +287,36 @@ struct Records {
     split: bool,
 }
 
+/// The cells of the current record ([`Records::record`]).
+struct Record<'a> {
+    bytes: &'a [u8],
+    /// Where each cell ends.
+    ends: &'a [usize],
+    sep: usize,
+}
+
+impl<'a> Record<'a> {
+    /// One cell; empty past the end.
+    #[inline]
+    fn get(&self, i: usize) -> &'a [u8] {
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |e| e + self.sep),
+            None => 0,
+        };
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+}
+
 impl Records {
     fn new(input: Box<dyn Read + Send>) -> Records {
         Records {
             input: std::io::BufReader::with_capacity(1 << 18, input),
             core: csv_core::Reader::new(),
             bytes: vec![0; 1 << 10],
+            held: 0,
             sep: 0,
             ends: vec![0; 64],
             len: 0,
@@ -298,20 +327,16 @@ impl Records {
     }
 
     /// The fast path: when `buf` starts with a whole line with no `"` and
-    /// no bare `\r`, copies it into `bytes`, puts its cells' bounds in
-    /// `ends` (the commas stay between the cells) and returns the
-    /// number of cells and the bytes the line takes with its `\n` or
-    /// `\r\n`. `None` leaves the line to `csv-core`.
+    /// no bare `\r`, puts its cells' bounds in `ends` (the commas stay
+    /// between the cells) and returns the number of cells and the bytes
+    /// the line takes with its `\n` or `\r\n`. `None` leaves the line to
+    /// `csv-core`.
     ///
     /// Sixteen bytes at a time: [`marks`] gives one bit per byte for the
     /// commas and for the bytes that end the fast path's line, then one step
     /// per comma. A byte loop cost ~6 instructions per byte, `memchr_iter`
     /// ~60 per comma, and eight-byte SWAR words ~425 per generated row.
-    fn split_plain(
-        buf: &[u8],
-        bytes: &mut Vec<u8>,
-        ends: &mut Vec<usize>,
-    ) -> Option<(usize, usize)> {
+    fn split_plain(buf: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)> {
         let mut n = 0;
         let mut base = 0;
         for chunk in buf.chunks_exact(16) {
@@ -344,11 +369,6 @@ impl Records {
                     _ => return None,
                 };
                 cell(end);
-                let line = buf.get(..end)?;
-                if bytes.len() < end {
-                    bytes.resize(end, 0);
-                }
-                bytes.get_mut(..end)?.copy_from_slice(line);
                 return Some((n, used));
             }
             base += 16;
@@ -362,9 +382,14 @@ impl Records {
     fn next_record(&mut self) -> std::io::Result<bool> {
         use csv_core::ReadRecordResult as R;
         self.len = 0;
+        self.input.consume(std::mem::take(&mut self.held));
         // Blank lines and the `\n` of a `\r\n` belong before the record.
         loop {
             let buf = self.input.fill_buf()?;
+            // Most records start where the last one ended.
+            if buf.first().is_some_and(|&b| b != b'\n' && b != b'\r') {
+                break;
+            }
             let skip = buf
                 .iter()
                 .position(|&b| b != b'\n' && b != b'\r')
@@ -381,10 +406,10 @@ impl Records {
         self.line = self.core.line();
         if self.plain {
             let buf = self.input.fill_buf()?;
-            if let Some((cells, used)) = Self::split_plain(buf, &mut self.bytes, &mut self.ends) {
+            if let Some((cells, used)) = Self::split_plain(buf, &mut self.ends) {
                 self.len = cells;
                 self.sep = 1;
-                self.input.consume(used);
+                self.held = used;
                 self.core.set_line(self.core.line() + 1);
                 return Ok(true);
             }
@@ -434,15 +459,20 @@ impl Records {
 
     /// One cell of the current record; empty past the end.
     fn get(&self, i: usize) -> &[u8] {
-        if i >= self.len {
-            return &[];
+        self.record().get(i)
+    }
+
+    /// The current record, its bytes found once for the reads of its cells.
+    fn record(&self) -> Record<'_> {
+        Record {
+            bytes: if self.held > 0 {
+                self.input.buffer()
+            } else {
+                &self.bytes
+            },
+            ends: self.ends.get(..self.len).unwrap_or_default(),
+            sep: self.sep,
         }
-        let start = match i.checked_sub(1) {
-            Some(p) => self.ends.get(p).map_or(0, |e| e + self.sep),
-            None => 0,
-        };
-        let end = self.ends.get(i).copied().unwrap_or_default();
-        self.bytes.get(start..end).unwrap_or_default()
     }
 
     /// The current record's cells.
@@ -638,7 +668,7 @@ impl EventReader for CsvReader {
             // vector. A cell that does not convert stops the row (the cells
             // after it are not converted) and is reported below.
             let mut failed: Option<(usize, String)> = None;
-            let scan = &self.scan;
+            let scan = self.scan.record();
             let ts_format = &self.common.ts_format;
             let fields: Arc<[Value]> = slots
                 .iter()
