@@ -210,12 +210,29 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
+/// Key equality (`Key`'s `Eq`): FLOATs by normalized bits, strings by
+/// pointer first. The pointer test is inlined where the engine probes its
+/// partitions (most probes end there: the reader interns symbols), the
+/// rest is a call.
+#[inline]
 pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
+    if let (Value::Str(x), Value::Str(y)) = (a, b) {
+        if Arc::ptr_eq(x, y) {
+            return true;
+        }
+    }
+    key_eq_by_value(a, b)
+}
+
+#[inline(never)]
+fn key_eq_by_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => norm_bits(*x) == norm_bits(*y),
         // Interned by the reader: the same string is mostly the same
-        // allocation, and `Arc`'s `==` compared the bytes (`memcmp` per event).
-        (Value::Str(x), Value::Str(y)) => Arc::ptr_eq(x, y) || x == y,
+        // allocation (tested above), and `Arc`'s `==` compared the bytes
+        // (a `memcmp` per event); these are equal strings of two
+        // allocations (another type's interner) or different strings.
+        (Value::Str(x), Value::Str(y)) => x == y,
         _ => a == b,
     }
 }
