@@ -2627,6 +2627,11 @@ mod tests {
     use super::*;
     use crate::{Program, Value};
 
+    /// The event as the engine hands it to a partition.
+    fn stored(seq: u64, event: Event) -> Stored {
+        Stored { seq, event }
+    }
+
     /// [`Partition::arena_size`] counts a running aggregate as two nodes.
     #[test]
     fn an_aggregate_is_the_size_of_two_nodes() {
@@ -2684,26 +2689,8 @@ mod tests {
                     vec![Value::Int(0), Value::Int(v)],
                 )
             };
-            plain.on_event(
-                &ctx,
-                &Stored {
-                    seq: i,
-                    event: ev(),
-                },
-                &mut out_a,
-                &mut st_a,
-                &mut sc_a,
-            );
-            compacted.on_event(
-                &ctx,
-                &Stored {
-                    seq: i,
-                    event: ev(),
-                },
-                &mut out_b,
-                &mut st_b,
-                &mut sc_b,
-            );
+            plain.on_event(&ctx, &stored(i, ev()), &mut out_a, &mut st_a, &mut sc_a);
+            compacted.on_event(&ctx, &stored(i, ev()), &mut out_b, &mut st_b, &mut sc_b);
             let before: Vec<Vec<BindKey>> = compacted
                 .runs
                 .iter()
@@ -2849,7 +2836,7 @@ mod tests {
                         EventTime::from_millis(x),
                         vec![Value::Int(1), Value::Int(x)],
                     );
-                    let want = part.wakes_fresh_checked(&ctx, &Stored { seq: 0, event: e });
+                    let want = part.wakes_fresh_checked(&ctx, &stored(0, e));
                     match ctx.nfa.fresh[ty.index()] {
                         Fresh::Never => assert!(!want, "{shape}: {name} {x}"),
                         Fresh::Always => assert!(want, "{shape}: {name} {x}"),
@@ -3170,26 +3157,8 @@ mod tests {
                     vec![Value::Int(0), Value::Int(v)],
                 )
             };
-            a.on_event(
-                &ctx_a,
-                &Stored {
-                    seq: i,
-                    event: ev(),
-                },
-                &mut out_a,
-                &mut st_a,
-                &mut sc_a,
-            );
-            b.on_event(
-                &ctx_b,
-                &Stored {
-                    seq: i,
-                    event: ev(),
-                },
-                &mut out_b,
-                &mut st_b,
-                &mut sc_b,
-            );
+            a.on_event(&ctx_a, &stored(i, ev()), &mut out_a, &mut st_a, &mut sc_a);
+            b.on_event(&ctx_b, &stored(i, ev()), &mut out_b, &mut st_b, &mut sc_b);
             if stream.tick_every.is_some_and(|k| i % k == 0) {
                 a.advance(&ctx_a, Some(ts + 1), &mut out_a, &mut st_a);
                 b.advance(&ctx_b, Some(ts + 1), &mut out_b, &mut st_b);
