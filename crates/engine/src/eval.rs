@@ -558,69 +558,59 @@ impl Summary {
     /// on a copy, built directly for the common case (FLOATs).
     #[inline]
     pub(crate) fn with(&self, v: Value) -> Summary {
-        match (&self.0, &v) {
-            (&Acc::Floats { count: 0, fsum, .. }, &Value::Float(f)) => Summary(Acc::Floats {
-                count: 1,
-                sum: f,
-                fsum: fsum + f,
-                min: f,
-                max: f,
-            }),
-            (
-                &Acc::Floats {
-                    count,
-                    sum,
-                    fsum,
-                    min,
-                    max,
-                },
-                &Value::Float(f),
-            ) => Summary(Acc::Floats {
-                count: count + 1,
-                sum: sum + f,
-                fsum: fsum + f,
-                // `f < min`, `f > max` as `add` decides them (NaN included).
-                min: if f < min { f } else { min },
-                max: if f > max { f } else { max },
-            }),
-            _ => {
-                let mut s = self.clone();
-                s.add(v);
-                s
+        if let Value::Float(f) = v {
+            if let Some(acc) = self.floats_with(f) {
+                return Summary(acc);
             }
         }
+        let mut s = self.clone();
+        s.add(v);
+        s
     }
 
-    /// Adds the next element's value (NULLs are skipped, as in SQL).
-    pub(crate) fn add(&mut self, v: Value) {
-        if let Acc::Floats {
+    /// The plain-number state after adding the FLOAT `f`, if this state is
+    /// plain numbers. `sum + f`, `f < min`, `f > max` are what `arith` and
+    /// `compare` give on two FLOATs, NaN included; the first element is the
+    /// sum, the minimum and the maximum.
+    #[inline]
+    fn floats_with(&self, f: f64) -> Option<Acc> {
+        let Acc::Floats {
             count,
             sum,
             fsum,
             min,
             max,
-        } = &mut self.0
-        {
+        } = self.0
+        else {
+            return None;
+        };
+        Some(if count == 0 {
+            Acc::Floats {
+                count: 1,
+                sum: f,
+                fsum: fsum + f,
+                min: f,
+                max: f,
+            }
+        } else {
+            Acc::Floats {
+                count: count + 1,
+                sum: sum + f,
+                fsum: fsum + f,
+                min: if f < min { f } else { min },
+                max: if f > max { f } else { max },
+            }
+        })
+    }
+
+    /// Adds the next element's value (NULLs are skipped, as in SQL).
+    pub(crate) fn add(&mut self, v: Value) {
+        if let Acc::Floats { .. } = self.0 {
             match v {
-                // `sum + f`, `f < min`, `f > max` are what `arith` and
-                // `compare` give on two FLOATs, NaN included; the first
-                // element is the sum, the minimum and the maximum.
                 Value::Float(f) => {
-                    if *count == 0 {
-                        *sum = f;
-                        *min = f;
-                        *max = f;
-                    } else {
-                        *sum += f;
-                        if f < *min {
-                            *min = f;
-                        }
-                        if f > *max {
-                            *max = f;
-                        }
+                    if let Some(acc) = self.floats_with(f) {
+                        self.0 = acc;
                     }
-                    *count += 1;
-                    *fsum += f;
                     return;
                 }
                 Value::Null => return,

@@ -861,7 +861,6 @@ impl Partition {
                 .ok()
                 .and_then(|p| p.checked_mul(slots.len()))
         };
-        self.sums.reserve(slots.len());
         for (j, slot) in slots.iter().enumerate() {
             // Another variable's slot: a placeholder, never read.
             let sum = if slot.0 == var {
