@@ -4,13 +4,12 @@ use crate::buckets::Buckets;
 use crate::matches::{Match, Sink};
 use crate::partition::{Ctx, Partition, Scratch, StepStats, Stored};
 use crate::program::Program;
-use crate::value::{Event, EventTime, Key, KeyRef, Value};
+use crate::value::{Event, EventTime, Key, KeyRef, Value, key_hash};
 use dalal_lang::typed::PatternId;
 use hashbrown::{DefaultHashBuilder, Equivalent, HashTable};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -218,7 +217,7 @@ impl PatternState {
                         self.expiries.push(t, i);
                         *at = t;
                     }
-                    let h = hasher.hash_one(&p.key);
+                    let h = key_hash(hasher, &p.key.0);
                     self.index.insert_unique(h, (h, i), |e| e.0);
                     if let Some(slot) = self.hashes.get_mut(i) {
                         *slot = h;
@@ -713,7 +712,7 @@ impl Engine {
                 }
                 let h = match st.hashes.get(slot) {
                     Some(h) => *h,
-                    None => self.hasher.hash_one(&part.key),
+                    None => key_hash(&self.hasher, &part.key.0),
                 };
                 if let Ok(entry) = st.index.find_entry(h, |e| e.1 == slot) {
                     entry.remove();
@@ -774,7 +773,7 @@ impl Engine {
         for (shape, buf) in dispatch.shapes.iter().zip(key_bufs.iter_mut()) {
             program.fill_key(shape, &event, buf);
             let key = Program::key_slice(shape, &event, buf);
-            key_hashes.push(hasher.hash_one(KeyRef(key)));
+            key_hashes.push(key_hash(hasher, key));
         }
         // Each partition that takes the event keeps a copy; the steps read
         // this one.
