@@ -80,7 +80,7 @@ pub use engine::{Config, Engine, EngineError, LatePolicy, Snapshot, SnapshotErro
 pub use eval::NativeFn;
 pub use matches::{Binding, BoundEvent, Match, Sink};
 pub use program::{CompileError, Natives, Program};
-pub use value::{Event, EventError, EventTime, Value};
+pub use value::{Event, EventError, EventTime, SHORT_KEY_LEN, Value, short_key};
 
 /// Re-export of the language crate (typed ids, value types).
 pub use dalal_lang;

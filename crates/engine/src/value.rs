@@ -264,46 +264,56 @@ fn hash_values<H: Hasher>(values: &[Value], state: &mut H) {
 
 /// The hash of a partition key as the engine's partition index keeps it
 /// (every place that hashes a key for the index calls this, so they agree).
-/// A key of one string of at most 16 bytes (a symbol, a customer id) is
-/// hashed as two machine words and its length, which together hold every
-/// byte of it: the byte-stream hashing of [`KeyRef`] cost ~84 instructions
-/// a key, 2% of the library. Other keys hash as [`KeyRef`].
+/// A key of one string of at most [`SHORT_KEY_LEN`] bytes (a symbol, a
+/// customer id) is hashed as its [`short_key`], two words that hold its
+/// bytes and length: the byte-stream hashing of [`KeyRef`] cost ~84
+/// instructions a key, 2% of the library. Other keys hash as [`KeyRef`].
 pub(crate) fn key_hash(hasher: &impl BuildHasher, key: &[Value]) -> u64 {
     if let [Value::Str(s)] = key {
-        if let Some(words) = short_words(s.as_bytes()) {
+        if let Some(words) = short_key(s.as_bytes()) {
             return hasher.hash_one(words);
         }
     }
     hasher.hash_one(KeyRef(key))
 }
 
-/// Up to 16 bytes as two words and the length, one-to-one: from 8 bytes up
-/// the first and the last eight (overlapping), from 4 the first and the
-/// last four, below that the first, middle and last byte.
-#[inline]
-fn short_words(b: &[u8]) -> Option<(u64, u64, usize)> {
-    let n = b.len();
-    let word = |at: usize| {
-        b.get(at..at + 8)
-            .and_then(|w| w.try_into().ok())
-            .map(u64::from_le_bytes)
+/// Longest string [`short_key`] packs: its bytes and its length fill two
+/// words.
+pub const SHORT_KEY_LEN: usize = 15;
+
+/// `bytes` (at most [`SHORT_KEY_LEN`]) and their length as two words: equal
+/// keys are equal strings (the length tells `"a"` from `"a\0"`). Byte `i`
+/// of the string is byte `i % 8` of word `i / 8` (little-endian), the rest
+/// is zero, and the length is the second word's top byte.
+///
+/// Read with fixed-size loads that may overlap (the overlapping bytes are
+/// the same on both sides): copying a string of variable length into a
+/// zeroed 16-byte buffer was a `memcpy` call per cell.
+pub fn short_key(bytes: &[u8]) -> Option<(u64, u64)> {
+    let n = bytes.len();
+    let word = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
     };
-    let half = |at: usize| {
-        b.get(at..at + 4)
-            .and_then(|w| w.try_into().ok())
-            .map(u32::from_le_bytes)
+    let half = |at: usize| -> Option<u64> {
+        Some(u64::from(u32::from_le_bytes(
+            bytes.get(at..at + 4)?.try_into().ok()?,
+        )))
     };
-    let byte = |at: usize| b.get(at).copied().map_or(0, u64::from);
-    match n {
-        8..=16 => Some((word(0)?, word(n - 8)?, n)),
-        4..=7 => Some((u64::from(half(0)?), u64::from(half(n - 4)?), n)),
-        0..=3 => Some((
-            byte(0) | byte(n / 2) << 8 | byte(n.saturating_sub(1)) << 16,
+    let (lo, hi) = match n {
+        0..=3 => (
+            bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |v, (i, &b)| v | u64::from(b) << (8 * i)),
             0,
-            n,
-        )),
-        _ => None,
-    }
+        ),
+        4..=7 => (half(0)? | half(n - 4)? << (8 * (n - 4)), 0),
+        8 => (word(0)?, 0),
+        // The last eight bytes, shifted down past the ones the first word holds.
+        9..=SHORT_KEY_LEN => (word(0)?, word(n - 8)? >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some((lo, hi | (n as u64) << 56))
 }
 
 /// A borrowed partition key, to look a [`Key`] up without allocating.
@@ -506,37 +516,44 @@ pub(crate) mod float_serde {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use proptest::prelude::*;
 
-    proptest! {
-        /// Two strings of up to 16 bytes give the same words only when
-        /// they are the same string: the words hold every byte.
-        #[test]
-        fn short_words_are_one_to_one(
-            a in proptest::collection::vec(any::<u8>(), 0..=16),
-            b in proptest::collection::vec(any::<u8>(), 0..=16),
-        ) {
-            prop_assert_eq!(short_words(&a) == short_words(&b), a == b);
-        }
-
-        /// Strings differing in one byte (what random pairs rarely are).
-        #[test]
-        fn one_byte_apart_is_apart(
-            a in proptest::collection::vec(any::<u8>(), 1..=16),
-            at in any::<prop::sample::Index>(),
-            by in 1u8..,
-        ) {
-            let mut b = a.clone();
-            let i = at.index(a.len());
-            b[i] = b[i].wrapping_add(by);
-            prop_assert_ne!(short_words(&a), short_words(&b));
-        }
+    /// What `short_key` computes, written the plain way: the bytes copied
+    /// into a zeroed 16-byte buffer whose last byte is the length.
+    fn short_key_by_copy(bytes: &[u8]) -> Option<(u64, u64)> {
+        let mut b = [0u8; 16];
+        b.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        b[15] = u8::try_from(bytes.len())
+            .ok()
+            .filter(|&n| usize::from(n) <= SHORT_KEY_LEN)?;
+        let (lo, hi) = b.split_at(8);
+        Some((
+            u64::from_le_bytes(lo.try_into().ok()?),
+            u64::from_le_bytes(hi.try_into().ok()?),
+        ))
     }
 
     #[test]
-    fn longer_strings_have_no_words() {
-        assert_eq!(short_words(&[7; 17]), None);
-        assert!(short_words(&[7; 16]).is_some());
+    fn short_keys_are_the_bytes_and_the_length() {
+        // Every length up to past the limit, with bytes that differ at
+        // every position (a key that dropped or shifted one would collide).
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for n in 0..=SHORT_KEY_LEN + 2 {
+            for _ in 0..50 {
+                let bytes: Vec<u8> = (0..n)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        seed.to_le_bytes()[3]
+                    })
+                    .collect();
+                assert_eq!(short_key(&bytes), short_key_by_copy(&bytes), "{bytes:?}");
+            }
+            for b in [0u8, 0xff] {
+                let bytes = vec![b; n];
+                assert_eq!(short_key(&bytes), short_key_by_copy(&bytes), "{bytes:?}");
+            }
+        }
     }
 
     /// Equal keys hash alike whatever their allocation, short or long, and
@@ -557,7 +574,7 @@ mod tests {
             let a = std::slice::from_ref(&a);
             assert_eq!(key_hash(&h, a), key_hash(&h, &[b]), "{s}");
             let stream = h.hash_one(KeyRef(a));
-            assert_eq!(key_hash(&h, a) == stream, s.len() > 16, "{s}");
+            assert_eq!(key_hash(&h, a) == stream, s.len() > SHORT_KEY_LEN, "{s}");
         }
         let two = [Value::str("A"), Value::Int(1)];
         assert_eq!(key_hash(&h, &two), h.hash_one(KeyRef(&two)));

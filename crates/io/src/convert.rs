@@ -2,7 +2,7 @@
 
 use crate::time::{TimeCache, TsFormat, parse_duration_ns, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
-use dalal::{Program, Value};
+use dalal::{Program, Value, short_key};
 use hashbrown::HashMap;
 use std::sync::Arc;
 
@@ -60,51 +60,12 @@ const INTERN_MAX_LEN: usize = 64;
 /// stream of a few hundred symbols allocates a few hundred strings.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    /// Strings of at most [`SHORT_LEN`] bytes (symbols, sides, cities: most
+    /// Strings of at most [`dalal::SHORT_KEY_LEN`] bytes (symbols, sides, cities: most
     /// of them), keyed by their bytes packed in two words: a lookup hashes
     /// and compares two integers, where hashing and comparing a byte slice
     /// (a `memcmp` call) cost about twice as much per cell.
     short: HashMap<(u64, u64), Arc<str>>,
     map: HashMap<Box<[u8]>, Arc<str>>,
-}
-
-/// Longest string kept in [`Interner::short`]: its bytes and its length
-/// fill two words.
-const SHORT_LEN: usize = 15;
-
-/// `bytes` (at most [`SHORT_LEN`]) and their length as two words: equal
-/// keys are equal strings (the length tells `"a"` from `"a\0"`). Byte `i`
-/// of the string is byte `i % 8` of word `i / 8` (little-endian), the rest
-/// is zero, and the length is the second word's top byte.
-///
-/// Read with fixed-size loads that may overlap (the overlapping bytes are
-/// the same on both sides): copying a string of variable length into a
-/// zeroed 16-byte buffer was a `memcpy` call per cell.
-fn short_key(bytes: &[u8]) -> Option<(u64, u64)> {
-    let n = bytes.len();
-    let word = |at: usize| -> Option<u64> {
-        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
-    };
-    let half = |at: usize| -> Option<u64> {
-        Some(u64::from(u32::from_le_bytes(
-            bytes.get(at..at + 4)?.try_into().ok()?,
-        )))
-    };
-    let (lo, hi) = match n {
-        0..=3 => (
-            bytes
-                .iter()
-                .enumerate()
-                .fold(0u64, |v, (i, &b)| v | u64::from(b) << (8 * i)),
-            0,
-        ),
-        4..=7 => (half(0)? | half(n - 4)? << (8 * (n - 4)), 0),
-        8 => (word(0)?, 0),
-        // The last eight bytes, shifted down past the ones the first word holds.
-        9..=SHORT_LEN => (word(0)?, word(n - 8)? >> (8 * (16 - n))),
-        _ => return None,
-    };
-    Some((lo, hi | (n as u64) << 56))
 }
 
 impl Interner {
@@ -276,6 +237,7 @@ pub(crate) fn convert(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use dalal::SHORT_KEY_LEN;
 
     fn conv(text: &str, ty: ValueType) -> Result<Value, String> {
         convert(text, ty, &TsFormat::Rfc3339, &mut Interner::default())
@@ -425,7 +387,7 @@ mod tests {
     fn short_keys_tell_strings_apart() {
         let mut i = Interner::default();
         let mut texts: Vec<String> = vec![String::new()];
-        for n in 1..=SHORT_LEN + 2 {
+        for n in 1..=SHORT_KEY_LEN + 2 {
             texts.push("a".repeat(n));
             texts.push(format!("a{}", "\0".repeat(n - 1)));
             texts.push(format!("{}\u{e9}", "z".repeat(n.saturating_sub(2))));
@@ -439,46 +401,7 @@ mod tests {
         }
         assert_eq!(i.short.len() + i.map.len(), texts.len());
         assert!(i.short.len() > texts.len() / 2);
-        assert!(short_key(&[b'x'; SHORT_LEN + 1]).is_none());
-    }
-
-    /// What `short_key` computes, written the plain way: the bytes copied
-    /// into a zeroed 16-byte buffer whose last byte is the length.
-    fn short_key_by_copy(bytes: &[u8]) -> Option<(u64, u64)> {
-        let mut b = [0u8; 16];
-        b.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        b[15] = u8::try_from(bytes.len())
-            .ok()
-            .filter(|&n| usize::from(n) <= SHORT_LEN)?;
-        let (lo, hi) = b.split_at(8);
-        Some((
-            u64::from_le_bytes(lo.try_into().ok()?),
-            u64::from_le_bytes(hi.try_into().ok()?),
-        ))
-    }
-
-    #[test]
-    fn short_keys_are_the_bytes_and_the_length() {
-        // Every length up to past the limit, with bytes that differ at
-        // every position (a key that dropped or shifted one would collide).
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        for n in 0..=SHORT_LEN + 2 {
-            for _ in 0..50 {
-                let bytes: Vec<u8> = (0..n)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        seed.to_le_bytes()[3]
-                    })
-                    .collect();
-                assert_eq!(short_key(&bytes), short_key_by_copy(&bytes), "{bytes:?}");
-            }
-            for b in [0u8, 0xff] {
-                let bytes = vec![b; n];
-                assert_eq!(short_key(&bytes), short_key_by_copy(&bytes), "{bytes:?}");
-            }
-        }
+        assert!(short_key(&[b'x'; SHORT_KEY_LEN + 1]).is_none());
     }
 
     #[test]
