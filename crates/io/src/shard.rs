@@ -284,6 +284,17 @@ fn key_hash(
     event: &Event,
     key: &[FieldRef],
 ) -> u64 {
+    // A key of one short string (a symbol) hashes as its packed words, as
+    // the engine's partition index does: the byte-stream hash was most of
+    // the routing.
+    if let [FieldRef::Slot(s)] = key {
+        if let Some(k) = event.fields.get(s.index()).and_then(|v| match v {
+            Value::Str(s) => dalal::short_key(s.as_bytes()),
+            _ => None,
+        }) {
+            return state.hash_one(k);
+        }
+    }
     let mut h = state.build_hasher();
     for f in key {
         match f {
@@ -449,6 +460,37 @@ mod tests {
         assert_eq!(
             group_patterns(&p.checked().patterns),
             vec![vec![0, 1, 3], vec![2], vec![4], vec![5]]
+        );
+    }
+    /// The same symbol keys the same worker from any type and allocation
+    /// (the short-string path), and a hundred symbols spread over both.
+    #[test]
+    fn short_keys_shard_by_value() {
+        use dalal::dalal_lang::typed::SlotId;
+        let p = Program::compile(
+            "EVENT Trade (symbol STRING, price FLOAT);
+             EVENT News (headline STRING, symbol STRING);",
+        )
+        .unwrap();
+        let h = hashbrown::DefaultHashBuilder::default();
+        let ev = |ty: &str, fields: Vec<Value>| Event::new(&p, ty, EventTime(0), fields).unwrap();
+        let trade = |s: &str| ev("Trade", vec![Value::str(s), Value::Float(1.0)]);
+        let news = |s: &str| ev("News", vec![Value::str("x"), Value::str(s)]);
+        let at = |i: usize| [FieldRef::Slot(SlotId::from_index(i))];
+        for s in ["A", "SYM0060", "INDUSINDBK", "a_much_longer_symbol_name"] {
+            let a = key_hash(&h, &p, &trade(s), &at(0));
+            assert_eq!(a, key_hash(&h, &p, &trade(s), &at(0)), "{s}");
+            assert_eq!(a, key_hash(&h, &p, &news(s), &at(1)), "{s}");
+        }
+        let first = (0..100)
+            .filter(|i| {
+                let k = key_hash(&h, &p, &trade(&format!("S{i}")), &at(0));
+                ((u128::from(k) * 2) >> 64) == 0
+            })
+            .count();
+        assert!(
+            (20..=80).contains(&first),
+            "{first} of 100 on the first worker"
         );
     }
 }
