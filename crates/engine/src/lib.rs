@@ -23,7 +23,9 @@
 //!   [`Engine::snapshot`] / [`Engine::restore`] (serde).
 //! - [`Config`] `{ max_delay, late: LatePolicy, max_runs_per_partition }`.
 //!   [`Program::partition_key`] gives an event's partition key for a pattern
-//!   (to shard partitions over threads, one engine each).
+//!   (to shard partitions over threads, one engine each); [`short_key`] is
+//!   the two-word packing of a short string that the engine hashes such a
+//!   key by (readers intern strings by it too).
 //! - [`Match`] `{ pattern, pattern_id, key, start, end, fields, events }`,
 //!   each event a [`BoundEvent`] `{ seq, event }` where `seq` is the arrival
 //!   number: 0 for the first event [`Engine::push`] accepted, late events
