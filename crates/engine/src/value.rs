@@ -567,8 +567,8 @@ mod tests {
             "A",
             "SYM0060",
             "INDUSINDBK",
-            "sixteen_bytes_ok",
-            "seventeen_bytes_x",
+            "fifteen_bytes_x",
+            "sixteen_bytes_xx",
         ] {
             let (a, b) = (Value::str(s), Value::str(s));
             let a = std::slice::from_ref(&a);
