@@ -23,9 +23,9 @@
 //!   [`Engine::snapshot`] / [`Engine::restore`] (serde).
 //! - [`Config`] `{ max_delay, late: LatePolicy, max_runs_per_partition }`.
 //!   [`Program::partition_key`] gives an event's partition key for a pattern
-//!   (to shard partitions over threads, one engine each); [`short_key`] is
-//!   the two-word packing of a short string that the engine hashes such a
-//!   key by (readers intern strings by it too).
+//!   (to shard partitions over threads, one engine each) and [`key_hash`]
+//!   the hash the engine indexes it by ([`short_key`], the two-word packing
+//!   of a short string, for a key of one; readers intern strings by it too).
 //! - [`Match`] `{ pattern, pattern_id, key, start, end, fields, events }`,
 //!   each event a [`BoundEvent`] `{ seq, event }` where `seq` is the arrival
 //!   number: 0 for the first event [`Engine::push`] accepted, late events
@@ -82,7 +82,7 @@ pub use engine::{Config, Engine, EngineError, LatePolicy, Snapshot, SnapshotErro
 pub use eval::NativeFn;
 pub use matches::{Binding, BoundEvent, Match, Sink};
 pub use program::{CompileError, Natives, Program};
-pub use value::{Event, EventError, EventTime, SHORT_KEY_LEN, Value, short_key};
+pub use value::{Event, EventError, EventTime, SHORT_KEY_LEN, Value, key_hash, short_key};
 
 /// Re-export of the language crate (typed ids, value types).
 pub use dalal_lang;

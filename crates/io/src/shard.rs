@@ -284,16 +284,12 @@ fn key_hash(
     event: &Event,
     key: &[FieldRef],
 ) -> u64 {
-    // A key of one short string (a symbol) hashes as its packed words, as
-    // the engine's partition index does: the byte-stream hash was most of
-    // the routing.
+    // A key of one field hashes as the engine's partition index hashes it
+    // (a short string by its packed words: the byte-stream hash was most
+    // of the routing).
     if let [FieldRef::Slot(s)] = key {
-        if let Some(k) = event.fields.get(s.index()).and_then(|v| match v {
-            Value::Str(s) => dalal::short_key(s.as_bytes()),
-            _ => None,
-        }) {
-            return state.hash_one(k);
-        }
+        let v = event.fields.get(s.index()).unwrap_or(&Value::Null);
+        return dalal::key_hash(state, std::slice::from_ref(v));
     }
     let mut h = state.build_hasher();
     for f in key {
