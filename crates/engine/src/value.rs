@@ -225,7 +225,7 @@ pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
 }
 
 #[inline(never)]
-fn key_eq_by_value(a: &Value, b: &Value) -> bool {
+pub(crate) fn key_eq_by_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => norm_bits(*x) == norm_bits(*y),
         // Interned by the reader: the same string is mostly the same

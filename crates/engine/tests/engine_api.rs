@@ -275,6 +275,36 @@ fn trailing_not_fires_on_time_in_a_partition_with_recent_events() {
 /// An event that can start no run and that no leading `NOT` looks back at
 /// makes no partition for its key; one that can, or that a leading `NOT`
 /// may need, does.
+/// A partition made by one event type keeps the string of the event that
+/// last found it by value, not by pointer (each type's reader interns its
+/// own copy of a symbol), so the next event of that type compares its key
+/// by pointer. The key's value, and so every match, is the same.
+#[test]
+fn a_partition_takes_the_key_string_of_the_event_that_found_it() {
+    let p = program("PATTERN ab SEQ(A a, B b) WITHIN 1s PARTITION BY k;");
+    let (first, second) = (Value::str("SYM"), Value::str("SYM"));
+    let at = |ty: &str, ms: i64, k: &Value| {
+        Event::new(
+            &p,
+            ty,
+            EventTime::from_millis(ms),
+            vec![k.clone(), Value::Int(1), Value::Float(1.0)],
+        )
+        .unwrap()
+    };
+    let mut engine = Engine::new(p.clone(), Config::default());
+    engine.push(at("A", 0, &first)).unwrap();
+    engine.push(at("B", 10, &second)).unwrap();
+    engine.finish();
+    let m: Vec<Match> = engine.drain_matches().collect();
+    assert_eq!(m.len(), 1, "{m:?}");
+    let (Value::Str(key), Value::Str(b)) = (&m[0].key[0].1, &second) else {
+        panic!("{m:?}");
+    };
+    assert_eq!(&**key, "SYM");
+    assert!(std::sync::Arc::ptr_eq(key, b), "the key is the B's string");
+}
+
 #[test]
 fn events_that_start_nothing_make_no_partition() {
     let p = program(
