@@ -322,14 +322,21 @@ impl Program {
     /// Prepares `buf` for [`Program::key_slice`]: the key values of `event`
     /// for `shape`, unless the key can be read from the event in place.
     pub(crate) fn fill_key(&self, shape: &Shape, event: &Event, buf: &mut Vec<Value>) {
-        buf.clear();
         match shape {
+            // Read in place: `buf` is used only for a missing field, which
+            // an event checked against its schema does not have (clearing
+            // it anyway, a call to drop no values, was ~10 instructions an
+            // event).
             Shape::Slot(s) => {
                 if event.fields.get(s.index()).is_none() {
+                    buf.clear();
                     buf.push(Value::Null);
                 }
             }
-            Shape::Fields(fields) => buf.extend(fields.iter().map(|f| self.key_field(*f, event))),
+            Shape::Fields(fields) => {
+                buf.clear();
+                buf.extend(fields.iter().map(|f| self.key_field(*f, event)));
+            }
         }
     }
 
