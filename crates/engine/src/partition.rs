@@ -548,6 +548,18 @@ pub(crate) struct Scratch {
     done: Vec<Done>,
 }
 
+/// `clear()`, called only when there is something to drop: clearing an
+/// empty vector of a type with drop glue still called the slice's drop
+/// (~13 instructions), and the partitions parked or reset, over 5,000
+/// symbols more than one an event, are mostly empty already.
+macro_rules! clear {
+    ($v:expr) => {
+        if !$v.is_empty() {
+            $v.clear();
+        }
+    };
+}
+
 /// Puts a vector back where a step took it from with `mem::take`, which
 /// left an empty one there. Dropping that placeholder by assignment was a
 /// call of the elements' drop glue per event and vector, with nothing to
@@ -599,7 +611,7 @@ impl Scratch {
     fn reset(&mut self, conjs: usize) {
         self.cache.clear();
         self.cache.resize(conjs, 0);
-        self.taken.clear();
+        clear!(self.taken);
     }
 }
 
@@ -725,18 +737,6 @@ macro_rules! shrink {
     ($v:expr, $n:expr) => {
         if $v.capacity() > $n {
             $v.shrink_to($n);
-        }
-    };
-}
-
-/// `clear()`, called only when there is something to drop: clearing an
-/// empty vector of a type with drop glue still called the slice's drop
-/// (~13 instructions), and the partitions parked or reset, over 5,000
-/// symbols more than one an event, are mostly empty already.
-macro_rules! clear {
-    ($v:expr) => {
-        if !$v.is_empty() {
-            $v.clear();
         }
     };
 }
@@ -1496,7 +1496,7 @@ impl Partition {
         } = scratch;
         cache.clear();
         cache.resize(nfa.conjs.len(), 0);
-        taken.clear();
+        clear!(taken);
         // The runs stay in this partition's own vector (kept ones compacted
         // in place, in order; new ones appended below), so its capacity
         // follows its own load: swapping vectors between partitions made
@@ -1504,7 +1504,7 @@ impl Partition {
         let mut runs = std::mem::take(&mut self.runs);
         let mut path = PathCtx::new();
         runs.retain_mut(|run| {
-            outcomes.clear();
+            clear!(outcomes);
             if reaches(ctx, run, ty) {
                 self.explore(
                     ctx,
@@ -1534,7 +1534,7 @@ impl Partition {
             keep
         });
         for seed in ctx.seeds {
-            outcomes.clear();
+            clear!(outcomes);
             if !reaches(ctx, seed, ty) {
                 continue;
             }
@@ -1555,7 +1555,7 @@ impl Partition {
         }
         let mut done = std::mem::take(&mut scratch.done);
         for run in taken.drain(..) {
-            outcomes.clear();
+            clear!(outcomes);
             let live = self.explore(ctx, &run, run.state, None, outcomes, cache, &mut path);
             for o in outcomes.drain(..) {
                 if let Outcome::Accept(r) = o {
