@@ -537,7 +537,7 @@ impl Env for View<'_> {
 /// Buffers reused from one event to the next (never serialized).
 #[derive(Default)]
 pub(crate) struct Scratch {
-    cache: Vec<u8>,
+    cache: ConjCache,
     outcomes: Vec<Outcome>,
     taken: Vec<Run>,
     /// Per conjunct: the event's side of a hoisted comparison, once
@@ -591,7 +591,7 @@ enum Hoisted {
 impl Scratch {
     /// The local-conjunct cache (cleared, one slot per conjunct) and the
     /// empty vector of taken runs a direct step works with.
-    fn for_direct_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>) {
+    fn for_direct_step(&mut self, conjs: usize) -> (&mut ConjCache, &mut Vec<Run>) {
         self.reset(conjs);
         (&mut self.cache, &mut self.taken)
     }
@@ -599,7 +599,10 @@ impl Scratch {
     /// [`Scratch::for_direct_step`] with the cleared cache of hoisted sides
     /// (the plain and the single-list steps).
     #[inline]
-    fn for_hoisted_step(&mut self, conjs: usize) -> (&mut [u8], &mut Vec<Run>, &mut [Option<Num>]) {
+    fn for_hoisted_step(
+        &mut self,
+        conjs: usize,
+    ) -> (&mut ConjCache, &mut Vec<Run>, &mut [Option<Num>]) {
         self.reset(conjs);
         self.curs.clear();
         self.curs.resize(conjs, None);
@@ -609,9 +612,55 @@ impl Scratch {
     /// Clears the local-conjunct cache (one slot per conjunct) and the
     /// taken runs.
     fn reset(&mut self, conjs: usize) {
-        self.cache.clear();
-        self.cache.resize(conjs, 0);
+        self.cache.begin(conjs);
         clear!(self.taken);
+    }
+}
+
+/// The results of a pattern's local conjuncts (those that read the event
+/// alone) for the event being stepped, each evaluated at most once per
+/// step. A result is stamped with the step that found it, so a new step
+/// forgets them all by counting up: zeroing the cache per step (a `clear`
+/// and a `resize`, with a `memset` call) was ~20 instructions a step.
+#[derive(Default)]
+pub(crate) struct ConjCache {
+    /// Per conjunct: `step << 1 | holds` of the step that evaluated it.
+    slots: Vec<u32>,
+    /// The current step, from 1 (a zeroed slot is no step's).
+    step: u32,
+}
+
+impl ConjCache {
+    /// A new step over `n` conjuncts: no result is known.
+    fn begin(&mut self, n: usize) {
+        if self.step >= u32::MAX >> 1 {
+            // Before the stamps would wrap: start over from zeroed slots.
+            self.step = 0;
+            self.slots.fill(0);
+        }
+        self.step += 1;
+        if self.slots.len() < n {
+            self.slots.resize(n, 0);
+        }
+    }
+
+    /// Conjunct `ci`'s result this step, if it was evaluated.
+    #[inline]
+    fn get(&self, ci: u32) -> Option<bool> {
+        let s = *self.slots.get(ci as usize)?;
+        (s >> 1 == self.step).then_some(s & 1 == 1)
+    }
+
+    /// Conjunct `ci`'s result this step, from `eval` the first time;
+    /// `None` for a conjunct the cache has no slot for.
+    #[inline]
+    fn get_or(&mut self, ci: u32, eval: impl FnOnce() -> bool) -> Option<bool> {
+        let step = self.step;
+        let s = self.slots.get_mut(ci as usize)?;
+        if *s >> 1 != step {
+            *s = step << 1 | u32::from(eval());
+        }
+        Some(*s & 1 == 1)
     }
 }
 
@@ -1052,7 +1101,7 @@ impl Partition {
         list: &[u32],
         view: &View,
         first_elem: bool,
-        mut cache: Option<&mut [u8]>,
+        mut cache: Option<&mut ConjCache>,
     ) -> bool {
         list.iter().all(|&ci| {
             let Some(c) = ctx.nfa.conjs.get(ci as usize) else {
@@ -1062,11 +1111,11 @@ impl Partition {
                 return true;
             }
             if c.local {
-                if let Some(slot) = cache.as_deref_mut().and_then(|c| c.get_mut(ci as usize)) {
-                    if *slot == 0 {
-                        *slot = if view.conj_holds(c) { 1 } else { 2 };
-                    }
-                    return *slot == 1;
+                if let Some(holds) = cache
+                    .as_deref_mut()
+                    .and_then(|k| k.get_or(ci, || view.conj_holds(c)))
+                {
+                    return holds;
                 }
             }
             let skipped = c.vars.iter().any(|v| {
@@ -1112,7 +1161,7 @@ impl Partition {
         state: StateId,
         ev: Option<(Pos, &Stored)>,
         out: &mut Vec<Outcome>,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
         path: &mut PathCtx,
     ) -> bool {
         let Some(alt) = ctx.nfa.alts.get(run.alt as usize) else {
@@ -1378,7 +1427,7 @@ impl Partition {
         seed: &Run,
         begin: &crate::nfa::Take,
         stored: &Stored,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
     ) -> bool {
         begin.ty == stored.event.ty
             && (begin.first_free || {
@@ -1494,8 +1543,7 @@ impl Partition {
             taken,
             ..
         } = scratch;
-        cache.clear();
-        cache.resize(nfa.conjs.len(), 0);
+        cache.begin(nfa.conjs.len());
         clear!(taken);
         // The runs stay in this partition's own vector (kept ones compacted
         // in place, in order; new ones appended below), so its capacity
@@ -1791,7 +1839,7 @@ impl Partition {
         seed: &Run,
         last: Pos,
         stored: &Stored,
-        cache: &[u8],
+        cache: &ConjCache,
     ) -> Option<bool> {
         let prev = self.get(last)?;
         let view = self.view(ctx, seed, Some((grow.var, stored)));
@@ -1812,7 +1860,7 @@ impl Partition {
                 continue;
             };
             let holds = if c.local {
-                cache.get(ci as usize).is_none_or(|s| *s != 2)
+                cache.get(ci) != Some(false)
             } else {
                 c.fast.as_ref()?.holds(get, &view)
             };
@@ -2058,7 +2106,7 @@ impl Partition {
         alt: &crate::nfa::Alt,
         run: &Run,
         stored: &Stored,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
         outs: &mut SmallVec<[(StateId, u32); 2]>,
     ) {
         let Some(st) = alt.states.get(run.state.0 as usize) else {
@@ -2101,7 +2149,7 @@ impl Partition {
         state: StateId,
         st: &crate::nfa::State,
         stored: &Stored,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
         outs: &mut SmallVec<[(StateId, u32); 2]>,
     ) {
         for (ti, tk) in st.takes.iter().enumerate() {
@@ -2250,7 +2298,7 @@ impl Partition {
         tk: &crate::nfa::Take,
         run: &mut Run,
         stored: &Stored,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
         curs: &mut [Option<Num>],
     ) -> bool {
         match self.hoisted(ctx, tk, run, stored, curs) {
@@ -2270,7 +2318,7 @@ impl Partition {
         tk: &crate::nfa::Take,
         run: &Run,
         stored: &Stored,
-        cache: &mut [u8],
+        cache: &mut ConjCache,
         settled: u32,
     ) -> bool {
         if tk.conjs.iter().all(|&ci| ci == settled) {
@@ -2285,11 +2333,8 @@ impl Partition {
                 return true;
             };
             if c.local {
-                if let Some(slot) = cache.get_mut(ci as usize) {
-                    if *slot == 0 {
-                        *slot = if view.conj_holds(c) { 1 } else { 2 };
-                    }
-                    return *slot == 1;
+                if let Some(holds) = cache.get_or(ci, || view.conj_holds(c)) {
+                    return holds;
                 }
             }
             view.conj_holds(c)
@@ -2650,6 +2695,39 @@ mod tests {
             std::mem::size_of::<Summary>(),
             2 * std::mem::size_of::<Node>()
         );
+    }
+
+    /// A result is known for the step that evaluated it and for no other,
+    /// across the stamps' wrap-around too.
+    #[test]
+    fn the_conjunct_cache_forgets_at_each_step() {
+        let mut c = ConjCache::default();
+        let mut calls = 0;
+        let mut eval = |c: &mut ConjCache, ci: u32, v: bool| {
+            c.get_or(ci, || {
+                calls += 1;
+                v
+            })
+        };
+        c.begin(2);
+        assert_eq!(c.get(0), None);
+        assert_eq!(eval(&mut c, 0, true), Some(true));
+        assert_eq!(eval(&mut c, 0, false), Some(true), "evaluated once a step");
+        assert_eq!(eval(&mut c, 1, false), Some(false));
+        assert_eq!((c.get(0), c.get(1)), (Some(true), Some(false)));
+        assert_eq!(eval(&mut c, 2, true), None, "no slot");
+        c.begin(3);
+        assert_eq!((c.get(0), c.get(1), c.get(2)), (None, None, None));
+        assert_eq!(eval(&mut c, 2, true), Some(true));
+        // The last step before the stamps wrap, and the first after.
+        c.step = (u32::MAX >> 1) - 1;
+        c.begin(3);
+        assert_eq!(eval(&mut c, 1, true), Some(true));
+        c.begin(3);
+        assert_eq!(c.step, 1);
+        assert_eq!((c.get(0), c.get(1), c.get(2)), (None, None, None));
+        assert_eq!(eval(&mut c, 1, false), Some(false));
+        assert_eq!(calls, 5);
     }
 
     #[test]
