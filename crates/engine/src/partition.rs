@@ -550,8 +550,9 @@ pub(crate) struct Scratch {
 
 /// `clear()`, called only when there is something to drop: clearing an
 /// empty vector of a type with drop glue still called the slice's drop
-/// (~13 instructions), and the partitions parked or reset, over 5,000
-/// symbols more than one an event, are mostly empty already.
+/// (~13 instructions). A step's scratch vectors are mostly empty, and so
+/// are the partitions parked or reset (over 5,000 symbols, more than one
+/// an event).
 macro_rules! clear {
     ($v:expr) => {
         if !$v.is_empty() {
@@ -589,7 +590,7 @@ enum Hoisted {
 }
 
 impl Scratch {
-    /// The local-conjunct cache (cleared, one slot per conjunct) and the
+    /// The local-conjunct cache (a new step: no result known) and the
     /// empty vector of taken runs a direct step works with.
     fn for_direct_step(&mut self, conjs: usize) -> (&mut ConjCache, &mut Vec<Run>) {
         self.reset(conjs);
@@ -609,8 +610,8 @@ impl Scratch {
         (&mut self.cache, &mut self.taken, &mut self.curs)
     }
 
-    /// Clears the local-conjunct cache (one slot per conjunct) and the
-    /// taken runs.
+    /// Starts a step of the local-conjunct cache ([`ConjCache::begin`])
+    /// and clears the taken runs.
     fn reset(&mut self, conjs: usize) {
         self.cache.begin(conjs);
         clear!(self.taken);

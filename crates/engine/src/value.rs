@@ -211,9 +211,10 @@ impl PartialEq for Key {
 impl Eq for Key {}
 
 /// Key equality (`Key`'s `Eq`): FLOATs by normalized bits, strings by
-/// pointer first. The pointer test is inlined where the engine probes its
-/// partitions (most probes end there: the reader interns symbols), the
-/// rest is a call.
+/// pointer first. The pointer test is inlined, the rest is a call. The
+/// engine's partition probe (`same_key`) makes the same two tests itself,
+/// to learn when a key was equal by value only (most probes end at the
+/// pointer: the reader interns symbols).
 #[inline]
 pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
     if let (Value::Str(x), Value::Str(y)) = (a, b) {
