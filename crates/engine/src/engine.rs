@@ -960,16 +960,7 @@ impl Engine {
 #[inline]
 fn same_key(key: &[Value], stored: &Key, by_value: &mut bool) -> bool {
     match (key, &*stored.0) {
-        ([a], [b]) => {
-            if let (Value::Str(x), Value::Str(y)) = (a, b) {
-                if Arc::ptr_eq(x, y) {
-                    return true;
-                }
-            }
-            let eq = crate::value::key_eq_by_value(a, b);
-            *by_value |= eq;
-            eq
-        }
+        ([a], [b]) => crate::value::key_eq_noting(a, b, by_value),
         _ => KeyRef(key).equivalent(stored),
     }
 }
@@ -980,13 +971,12 @@ fn same_key(key: &[Value], stored: &Key, by_value: &mut bool) -> bool {
 /// event of the probing type then finds the key by pointer, where each of
 /// them compared the bytes (154,084 `memcmp` calls in the library over 100
 /// symbols, mostly trades probing partitions that news made). Equal values:
-/// matches and snapshots are unchanged.
+/// matches and snapshots are unchanged. Called only after [`same_key`]
+/// found the key equal by value, so the two strings are two allocations.
 #[inline]
 fn adopt_key(part: &mut Partition, key: &[Value]) {
     if let ([Value::Str(new)], [Value::Str(old)]) = (key, &mut part.key.0[..]) {
-        if !Arc::ptr_eq(new, old) {
-            *old = new.clone();
-        }
+        *old = new.clone();
     }
 }
 

@@ -211,22 +211,30 @@ impl PartialEq for Key {
 impl Eq for Key {}
 
 /// Key equality (`Key`'s `Eq`): FLOATs by normalized bits, strings by
-/// pointer first. The pointer test is inlined, the rest is a call. The
-/// engine's partition probe (`same_key`) makes the same two tests itself,
-/// to learn when a key was equal by value only (most probes end at the
-/// pointer: the reader interns symbols).
+/// pointer first ([`key_eq_noting`]).
 #[inline]
 pub(crate) fn key_eq(a: &Value, b: &Value) -> bool {
+    key_eq_noting(a, b, &mut false)
+}
+
+/// [`key_eq`], setting `by_value` when the values are equal but not the
+/// same string allocation (the engine's partition probe then adopts the
+/// event's string, see `adopt_key`). The pointer test is inlined (most
+/// probes end there: the reader interns symbols), the rest is a call.
+#[inline]
+pub(crate) fn key_eq_noting(a: &Value, b: &Value, by_value: &mut bool) -> bool {
     if let (Value::Str(x), Value::Str(y)) = (a, b) {
         if Arc::ptr_eq(x, y) {
             return true;
         }
     }
-    key_eq_by_value(a, b)
+    let eq = key_eq_by_value(a, b);
+    *by_value |= eq;
+    eq
 }
 
 #[inline(never)]
-pub(crate) fn key_eq_by_value(a: &Value, b: &Value) -> bool {
+fn key_eq_by_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => norm_bits(*x) == norm_bits(*y),
         // Interned by the reader: the same string is mostly the same
