@@ -1571,36 +1571,40 @@ impl Partition {
         // them grow again and again (realloc and memcpy showed up).
         let mut runs = std::mem::take(&mut self.runs);
         let mut path = PathCtx::new();
-        runs.retain_mut(|run| {
-            clear!(outcomes);
-            if reaches(ctx, run, ty) {
-                self.explore(
-                    ctx,
-                    run,
-                    run.state,
-                    Some((pos, stored)),
-                    outcomes,
-                    cache,
-                    &mut path,
-                );
-            }
-            let took = !outcomes.is_empty();
-            let keep = keeps_run(nfa.strategy, took);
-            let n = outcomes.len();
-            for (i, o) in outcomes.drain(..).enumerate() {
-                let Outcome::Take(mut step) = o else { continue };
-                let base = match step.base.take() {
-                    Some(b) => *b,
-                    // The last fork of a run that is discarded takes it
-                    // over (an empty run, which allocates nothing, is left
-                    // behind and removed).
-                    None if !keep && i + 1 == n => std::mem::replace(run, Run::empty(run)),
-                    None => run.clone(),
-                };
-                taken.push(self.apply(ctx, base, step, pos, stored));
-            }
-            keep
-        });
+        // Inlined, as in `step_single_list`.
+        runs.retain_mut(
+            #[inline(always)]
+            |run| {
+                clear!(outcomes);
+                if reaches(ctx, run, ty) {
+                    self.explore(
+                        ctx,
+                        run,
+                        run.state,
+                        Some((pos, stored)),
+                        outcomes,
+                        cache,
+                        &mut path,
+                    );
+                }
+                let took = !outcomes.is_empty();
+                let keep = keeps_run(nfa.strategy, took);
+                let n = outcomes.len();
+                for (i, o) in outcomes.drain(..).enumerate() {
+                    let Outcome::Take(mut step) = o else { continue };
+                    let base = match step.base.take() {
+                        Some(b) => *b,
+                        // The last fork of a run that is discarded takes it
+                        // over (an empty run, which allocates nothing, is left
+                        // behind and removed).
+                        None if !keep && i + 1 == n => std::mem::replace(run, Run::empty(run)),
+                        None => run.clone(),
+                    };
+                    taken.push(self.apply(ctx, base, step, pos, stored));
+                }
+                keep
+            },
+        );
         for seed in ctx.seeds {
             clear!(outcomes);
             if !reaches(ctx, seed, ty) {
@@ -1986,33 +1990,41 @@ impl Partition {
         let var = grow.var.index();
         let count = |run: &Run| run.binds.get(var).map_or(0, |b| b.list_len());
         let mut runs = std::mem::take(&mut self.runs);
-        runs.retain_mut(|run| {
-            if let (Some(w), Some((_, fts))) = (nfa.within, run.first) {
-                // What `expire` does for the general step.
-                if fts.saturating_add(w) < ts {
-                    return false;
+        // The test of each live run is inlined into `retain_mut`'s loop: as
+        // a closure LLVM kept out of line, every run paid a call frame and
+        // reloaded the captures (~25 instructions, most runs take nothing).
+        // Not on the plain step, where the larger body kept `step_plain`
+        // itself from being inlined and cost more than it saved.
+        runs.retain_mut(
+            #[inline(always)]
+            |run| {
+                if let (Some(w), Some((_, fts))) = (nfa.within, run.first) {
+                    // What `expire` does for the general step.
+                    if fts.saturating_add(w) < ts {
+                        return false;
+                    }
                 }
-            }
-            // A run that passed the expiry check above is within its window
-            // (`fts + w >= ts` implies `ts - fts <= w`, saturating or not).
-            let took = ty == grow.ty
+                // A run that passed the expiry check above is within its window
+                // (`fts + w >= ts` implies `ts - fts <= w`, saturating or not).
+                let took = ty == grow.ty
                 && max.is_none_or(|m| count(run) < m)
                 // The list is the only variable, and it is bound: no
                 // conjunct is skipped, as on a plain sequence's edge.
                 && self.takes(ctx, grow, run, stored, cache, curs);
-            let keep = keeps_run(nfa.strategy, took);
-            if took {
-                if keep {
-                    let mut fork = run.clone();
-                    self.apply_in(ctx, &mut fork, Step::direct(s1, 0), pos, stored);
-                    taken.push(fork);
-                } else {
-                    self.apply_in(ctx, run, Step::direct(s1, 0), pos, stored);
-                    taken.push(std::mem::replace(run, Run::empty(run)));
+                let keep = keeps_run(nfa.strategy, took);
+                if took {
+                    if keep {
+                        let mut fork = run.clone();
+                        self.apply_in(ctx, &mut fork, Step::direct(s1, 0), pos, stored);
+                        taken.push(fork);
+                    } else {
+                        self.apply_in(ctx, run, Step::direct(s1, 0), pos, stored);
+                        taken.push(std::mem::replace(run, Run::empty(run)));
+                    }
                 }
-            }
-            keep
-        });
+                keep
+            },
+        );
         if self.starts_list(ctx, seed, begin, stored, cache) {
             taken.push(self.apply(ctx, seed.clone(), Step::direct(start, 0), pos, stored));
         }
@@ -2051,24 +2063,28 @@ impl Partition {
         let (cache, taken) = scratch.for_direct_step(nfa.conjs.len());
         let mut outs: SmallVec<[(StateId, u32); 2]> = SmallVec::new();
         let mut runs = std::mem::take(&mut self.runs);
-        runs.retain_mut(|run| {
-            outs.clear();
-            self.linear_outcomes(ctx, alt, run, stored, cache, &mut outs);
-            let keep = keeps_run(nfa.strategy, !outs.is_empty());
-            let n = outs.len();
-            for (i, &(state, take)) in outs.iter().enumerate() {
-                let step = Step::direct(state, take);
-                if !keep && i + 1 == n {
-                    self.apply_in(ctx, run, step, pos, stored);
-                    taken.push(std::mem::replace(run, Run::empty(run)));
-                } else {
-                    let mut fork = run.clone();
-                    self.apply_in(ctx, &mut fork, step, pos, stored);
-                    taken.push(fork);
+        // Inlined, as in `step_single_list`.
+        runs.retain_mut(
+            #[inline(always)]
+            |run| {
+                outs.clear();
+                self.linear_outcomes(ctx, alt, run, stored, cache, &mut outs);
+                let keep = keeps_run(nfa.strategy, !outs.is_empty());
+                let n = outs.len();
+                for (i, &(state, take)) in outs.iter().enumerate() {
+                    let step = Step::direct(state, take);
+                    if !keep && i + 1 == n {
+                        self.apply_in(ctx, run, step, pos, stored);
+                        taken.push(std::mem::replace(run, Run::empty(run)));
+                    } else {
+                        let mut fork = run.clone();
+                        self.apply_in(ctx, &mut fork, step, pos, stored);
+                        taken.push(fork);
+                    }
                 }
-            }
-            keep
-        });
+                keep
+            },
+        );
         if let Some(seed) = ctx.seeds.first() {
             outs.clear();
             self.linear_outcomes(ctx, alt, seed, stored, cache, &mut outs);
