@@ -489,8 +489,9 @@ struct CsvReader {
     names: Vec<String>,
     type_col: Option<usize>,
     ts_col: usize,
-    /// Per type, per slot: the column holding it.
-    slots: Vec<Vec<Option<usize>>>,
+    /// Per type, per slot: the column holding it and the slot's type, side
+    /// by side (one zip less per cell than reading the schema beside it).
+    slots: Vec<Vec<(Option<usize>, ValueType)>>,
     done: bool,
 }
 
@@ -546,7 +547,7 @@ impl CsvReader {
             .schema
             .types
             .iter()
-            .map(|t| t.fields.iter().map(|(f, _)| find(f)).collect())
+            .map(|t| t.fields.iter().map(|(f, vt)| (find(f), *vt)).collect())
             .collect();
         Ok(CsvReader {
             scan,
@@ -656,11 +657,9 @@ impl EventReader for CsvReader {
                 }
             };
             let ti = ty.index();
-            let (Some(slots), Some(schema), Some(interners)) = (
-                self.slots.get(ti),
-                self.common.schema.types.get(ti),
-                self.common.interners.get_mut(ti),
-            ) else {
+            let (Some(slots), Some(interners)) =
+                (self.slots.get(ti), self.common.interners.get_mut(ti))
+            else {
                 return Ok(None);
             };
             // The shared slice is built straight from the cells: an exact-size
@@ -672,21 +671,20 @@ impl EventReader for CsvReader {
             let ts_format = &self.common.ts_format;
             let fields: Arc<[Value]> = slots
                 .iter()
-                .zip(&schema.fields)
                 .zip(interners)
-                .map(|((col, (_, vt)), interner)| {
-                    let Some(col) = *col else {
+                .map(|(&(col, vt), interner)| {
+                    let Some(col) = col else {
                         return Value::Null;
                     };
                     let bytes = scan.get(col);
                     if bytes.is_empty() || failed.is_some() {
                         return Value::Null;
                     }
-                    if let Some(v) = convert_fast(bytes, *vt, ts_format, interner) {
+                    if let Some(v) = convert_fast(bytes, vt, ts_format, interner) {
                         return v;
                     }
                     let converted = match std::str::from_utf8(bytes) {
-                        Ok(text) => convert(text, *vt, ts_format, interner),
+                        Ok(text) => convert(text, vt, ts_format, interner),
                         Err(_) => Err("not valid UTF-8".to_string()),
                     };
                     converted.unwrap_or_else(|reason| {
