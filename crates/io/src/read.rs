@@ -9,7 +9,7 @@ use crate::convert::{Interner, Schema, convert, convert_fast};
 use crate::error::{ReadError, RowError};
 use crate::time::{TimeCache, TsFormat, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
-use dalal::{Event, Value};
+use dalal::{Event, Value, short_key};
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
@@ -125,6 +125,17 @@ pub fn reader(
             .map(|t| t.fields.iter().map(|_| Interner::default()).collect())
             .collect(),
         unknown: Vec::new(),
+        names: schema
+            .types
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                Some((
+                    short_key(t.name.as_bytes())?,
+                    TypeName::Known(TypeId::from_index(i)),
+                ))
+            })
+            .collect(),
     };
     Ok(match format {
         Format::Csv => Box::new(CsvReader::new(input, common, options)?),
@@ -142,9 +153,58 @@ struct Common {
     /// Per type, per slot.
     interners: Vec<Vec<Interner>>,
     unknown: Vec<(String, u64)>,
+    /// The type names of at most [`dalal::SHORT_KEY_LEN`] bytes, known
+    /// ones with their type and undeclared ones seen so far with their
+    /// entry in `unknown`, each as its [`short_key`]: a row's type is found
+    /// by comparing word pairs. Comparing the name with each declared one
+    /// (a `bcmp` call each), then with each undeclared one seen, cost ~50
+    /// instructions a row.
+    names: Vec<((u64, u64), TypeName)>,
 }
 
+/// What a type name in [`Common::names`] stands for.
+#[derive(Clone, Copy)]
+enum TypeName {
+    Known(TypeId),
+    /// An undeclared type: its index in [`Common::unknown`].
+    Unknown(usize),
+}
+
+/// How many undeclared type names [`Common::unknown`] keeps by name
+/// before counting the rest together as `...`.
+const UNKNOWN_NAMES: usize = 100;
+
 impl Common {
+    /// The declared type named `name`; `None` (counted in `unknown`) for
+    /// an undeclared one.
+    fn type_of(&mut self, name: &[u8]) -> Option<TypeId> {
+        let key = short_key(name);
+        if let Some(key) = key {
+            match self.names.iter().find(|(k, _)| *k == key).map(|e| e.1) {
+                Some(TypeName::Known(t)) => return Some(t),
+                Some(TypeName::Unknown(i)) => {
+                    if let Some(e) = self.unknown.get_mut(i) {
+                        e.1 += 1;
+                    }
+                    return None;
+                }
+                None => {}
+            }
+        }
+        if let Some(t) = self.schema.type_by_bytes(name) {
+            return Some(t);
+        }
+        self.count_unknown(name);
+        // Looked up by its words from now on, if it has an entry of its
+        // own (not `...`, and the name is the entry's text: valid UTF-8).
+        if let Some(key) = key {
+            if let Some(i) = self.unknown.iter().position(|(n, _)| n.as_bytes() == name) {
+                self.names.push((key, TypeName::Unknown(i)));
+            }
+        }
+        None
+    }
+
     fn count_unknown(&mut self, name: &[u8]) {
         // Compared as bytes first: no copy for a name seen before (every
         // row of an undeclared type comes here).
@@ -155,7 +215,7 @@ impl Common {
         let name = String::from_utf8_lossy(name);
         if let Some(e) = self.unknown.iter_mut().find(|(n, _)| *n == name) {
             e.1 += 1;
-        } else if self.unknown.len() < 100 {
+        } else if self.unknown.len() < UNKNOWN_NAMES {
             self.unknown.push((name.into_owned(), 1));
         } else if let Some(e) = self.unknown.iter_mut().find(|(n, _)| n == "...") {
             e.1 += 1;
@@ -621,13 +681,9 @@ impl EventReader for CsvReader {
                     if name.is_empty() {
                         return Err(self.row_error(line, Some(c), "no event type".to_string()));
                     }
-                    match self.common.schema.type_by_bytes(name) {
+                    match self.common.type_of(name) {
                         Some(t) => t,
-                        None => {
-                            // `name` borrows the scanner, not `common`.
-                            self.common.count_unknown(self.scan.get(c));
-                            continue;
-                        }
+                        None => continue,
                     }
                 }
                 // The constructor sets one of the two.
@@ -779,13 +835,9 @@ impl EventReader for JsonlReader {
                 (Some(t), _) => t,
                 (None, Some(key)) => match obj.get(key) {
                     Some(serde_json::Value::String(name)) if !name.is_empty() => {
-                        match self.common.schema.type_by_bytes(name.as_bytes()) {
+                        match self.common.type_of(name.as_bytes()) {
                             Some(t) => t,
-                            None => {
-                                let name = name.clone();
-                                self.common.count_unknown(name.as_bytes());
-                                continue;
-                            }
+                            None => continue,
                         }
                     }
                     Some(serde_json::Value::String(_)) | Some(serde_json::Value::Null) | None => {
@@ -944,6 +996,54 @@ mod tests {
             ts_format: TsFormat::EpochMs,
             ..ReaderOptions::default()
         }
+    }
+
+    /// Rows of undeclared types are counted per name, whichever way the
+    /// name is found (by its words once seen, or by bytes: longer than a
+    /// short key, not UTF-8), the first `UNKNOWN_NAMES` names each on
+    /// their own and the rest together as `...`; declared names still read.
+    #[test]
+    fn undeclared_types_are_counted_by_name() {
+        let mut text = b"type,ts,symbol,price,volume,headline\n".to_vec();
+        let mut names: Vec<Vec<u8>> = vec![
+            b"Quote".to_vec(),
+            b"AVeryLongUndeclaredTypeName".to_vec(),
+            b"Bad\xff".to_vec(),
+            b"Tradee".to_vec(),
+        ];
+        names.extend((0..UNKNOWN_NAMES + 5).map(|i| format!("T{i}").into_bytes()));
+        let mut trades = 0;
+        for round in 0..3 {
+            for (i, n) in names.iter().enumerate() {
+                text.extend_from_slice(n);
+                text.extend_from_slice(format!(",{},A,1.5,2,\n", round * 1000 + i).as_bytes());
+                if i % 7 == 0 {
+                    text.extend_from_slice(b"Trade,1,A,1.5,2,\n");
+                    trades += 1;
+                }
+            }
+        }
+        let schema = Schema::of(&program());
+        let mut r = reader(
+            Box::new(std::io::Cursor::new(text)),
+            Format::Csv,
+            &schema,
+            &opts(),
+        )
+        .unwrap();
+        let mut events = 0;
+        while let Some((_, e)) = r.next_event().unwrap() {
+            assert_eq!(e.ty, TypeId::from_index(0));
+            events += 1;
+        }
+        assert_eq!(events, trades);
+        let mut expected: Vec<(String, u64)> = names
+            .iter()
+            .take(UNKNOWN_NAMES)
+            .map(|n| (String::from_utf8_lossy(n).into_owned(), 3))
+            .collect();
+        expected.push(("...".to_string(), 3 * (names.len() - UNKNOWN_NAMES) as u64));
+        assert_eq!(r.unknown_types(), expected.as_slice());
     }
 
     #[test]
