@@ -336,6 +336,10 @@ const SNAPSHOT_VERSION: u32 = 4;
 pub struct Engine {
     program: Program,
     config: Config,
+    /// `config.max_delay` in nanoseconds (saturated), for the watermark of
+    /// every event: converting the `Duration` was a `u128` conversion an
+    /// event.
+    delay: i64,
     watermark: EventTime,
     max_ts: EventTime,
     next_seq: u64,
@@ -402,6 +406,7 @@ impl Engine {
         let program = program.into();
         let n = program.checked().patterns.len();
         Engine {
+            delay: i64::try_from(config.max_delay.as_nanos()).unwrap_or(i64::MAX),
             config,
             watermark: EventTime::MIN,
             max_ts: EventTime::MIN,
@@ -479,8 +484,7 @@ impl Engine {
             }
         }
         self.max_ts = self.max_ts.max(event.ts);
-        let delay = i64::try_from(self.config.max_delay.as_nanos()).unwrap_or(i64::MAX);
-        let wm = EventTime(self.max_ts.0.saturating_sub(delay));
+        let wm = EventTime(self.max_ts.0.saturating_sub(self.delay));
         if self.reorder.is_empty() && event.ts <= wm {
             // In order and due at once: skip the heap, release as `advance` would.
             self.watermark = self.watermark.max(wm);
