@@ -50,9 +50,11 @@ impl Schema {
     }
 }
 
-/// Most distinct strings cached per field; beyond it a field is assumed to
-/// hold free text (headlines, ids) and its values are no longer interned.
+/// Distinct strings cached per field before the field must show that its
+/// values repeat; see [`Interner::keeps_new`].
 const INTERN_LIMIT: usize = 4096;
+/// Distinct strings cached per field at most.
+const INTERN_MAX: usize = 1 << 16;
 /// Longer strings are never interned.
 const INTERN_MAX_LEN: usize = 64;
 
@@ -66,6 +68,8 @@ pub(crate) struct Interner {
     /// (a `memcmp` call) cost about twice as much per cell.
     short: HashMap<(u64, u64), Arc<str>>,
     map: HashMap<Box<[u8]>, Arc<str>>,
+    /// Lookups that found their value.
+    hits: u64,
 }
 
 impl Interner {
@@ -75,17 +79,18 @@ impl Interner {
         let key = short_key(bytes);
         if let Some(k) = key {
             if let Some(a) = self.short.get(&k) {
+                self.hits += 1;
                 return Ok(a.clone());
             }
         } else if bytes.len() <= INTERN_MAX_LEN {
             if let Some(a) = self.map.get(bytes) {
+                self.hits += 1;
                 return Ok(a.clone());
             }
         }
         let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
-        // Beyond the limit a field is taken for free text (see
-        // `INTERN_LIMIT`); longer strings are never kept.
-        if self.short.len() + self.map.len() < INTERN_LIMIT {
+        // Longer strings are never kept.
+        if self.keeps_new() {
             match key {
                 Some(k) => {
                     self.short.insert(k, a.clone());
@@ -97,6 +102,17 @@ impl Interner {
             }
         }
         Ok(a)
+    }
+
+    /// Whether a new value is cached. Up to [`INTERN_LIMIT`] values always;
+    /// beyond, only while the values found outnumber the ones cached four
+    /// to one, so a field of symbols keeps interning past the limit (5,000
+    /// symbols: a fifth of them were allocated anew at every event and
+    /// compared byte by byte as partition keys) while free text (headlines,
+    /// order ids) stops at it. At most [`INTERN_MAX`].
+    fn keeps_new(&self) -> bool {
+        let n = self.short.len() + self.map.len();
+        n < INTERN_LIMIT || (n < INTERN_MAX && self.hits >= 4 * n as u64)
     }
 
     fn get(&mut self, s: &str) -> Arc<str> {
@@ -416,5 +432,26 @@ mod tests {
         assert!(i.short.len() + i.map.len() <= INTERN_LIMIT);
         let long = "y".repeat(INTERN_MAX_LEN + 1);
         assert!(!Arc::ptr_eq(&i.get(&long), &i.get(&long)));
+    }
+
+    /// Values that repeat (5,000 symbols, round after round) are all
+    /// interned past `INTERN_LIMIT`; a field of new values stops there.
+    #[test]
+    fn repeated_values_are_interned_past_the_limit() {
+        let mut i = Interner::default();
+        let symbols: Vec<String> = (0..5000).map(|n| format!("SYM{n:04}")).collect();
+        for _ in 0..6 {
+            for s in &symbols {
+                i.get(s);
+            }
+        }
+        for s in &symbols {
+            assert!(Arc::ptr_eq(&i.get(s), &i.get(s)), "{s} is not interned");
+        }
+        let mut ids = Interner::default();
+        for n in 0..3 * INTERN_LIMIT {
+            ids.get(&format!("ORD{n:010}"));
+        }
+        assert_eq!(ids.short.len() + ids.map.len(), INTERN_LIMIT);
     }
 }
