@@ -177,7 +177,10 @@ const UNKNOWN_NAMES: usize = 100;
 impl Common {
     /// The declared type named `name`; `None` (counted in `unknown`) for
     /// an undeclared one.
+    #[inline]
     fn type_of(&mut self, name: &[u8]) -> Option<TypeId> {
+        // A name seen before, inlined into the reader; a new or a long
+        // name is a call (which kept the whole lookup out of line).
         let key = short_key(name);
         if let Some(key) = key {
             match self.names.iter().find(|(k, _)| *k == key).map(|e| e.1) {
@@ -191,6 +194,14 @@ impl Common {
                 None => {}
             }
         }
+        self.type_of_new(name, key)
+    }
+
+    /// [`Common::type_of`] for a name not in `names`: a declared name
+    /// longer than a short key, or an undeclared one seen for the first
+    /// time (or one that has no entry of its own in `unknown`).
+    #[inline(never)]
+    fn type_of_new(&mut self, name: &[u8], key: Option<(u64, u64)>) -> Option<TypeId> {
         if let Some(t) = self.schema.type_by_bytes(name) {
             return Some(t);
         }
