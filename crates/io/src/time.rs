@@ -195,17 +195,26 @@ fn rfc3339_cached_millis(b: &[u8], cache: &TimeCache) -> Option<i64> {
         return None;
     }
     let sec = two(*s1, *s2)?;
+    if sec > 59 {
+        return None;
+    }
+    at_millis(cache.secs + sec, *m1, *m2, *m3)
+}
+
+/// Nanoseconds of `secs` and three ASCII digits of milliseconds (the
+/// `.mmmZ` spelling, inline or not); `None` for a non-digit or overflow.
+#[inline(always)]
+fn at_millis(secs: i64, m1: u8, m2: u8, m3: u8) -> Option<i64> {
     let (m1, m2, m3) = (
         m1.wrapping_sub(b'0'),
         m2.wrapping_sub(b'0'),
         m3.wrapping_sub(b'0'),
     );
-    if sec > 59 || m1 > 9 || m2 > 9 || m3 > 9 {
+    if m1 > 9 || m2 > 9 || m3 > 9 {
         return None;
     }
     let millis = i64::from(m1) * 100 + i64::from(m2) * 10 + i64::from(m3);
-    (cache.secs + sec)
-        .checked_mul(1_000_000_000)?
+    secs.checked_mul(1_000_000_000)?
         .checked_add(millis * 1_000_000)
 }
 
@@ -234,18 +243,7 @@ fn rfc3339_fast(b: &[u8], cache: &mut TimeCache) -> Option<i64> {
     }
     // The commonest spelling, `.mmmZ`, without the general loop.
     if let [b'.', m1, m2, m3, b'Z'] = rest {
-        let (m1, m2, m3) = (
-            m1.wrapping_sub(b'0'),
-            m2.wrapping_sub(b'0'),
-            m3.wrapping_sub(b'0'),
-        );
-        if m1 <= 9 && m2 <= 9 && m3 <= 9 {
-            let millis = i64::from(m1) * 100 + i64::from(m2) * 10 + i64::from(m3);
-            return (base + sec)
-                .checked_mul(1_000_000_000)?
-                .checked_add(millis * 1_000_000);
-        }
-        return None;
+        return at_millis(base + sec, *m1, *m2, *m3);
     }
     let mut rest = rest;
     let mut nanos = 0i64;
