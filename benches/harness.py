@@ -17,6 +17,10 @@ times, in the same run and alternating round by round:
   dalal-t1  `dalal run patterns/` (the shipped library), 1 thread
   dalal-t2  the same with --threads 2
 
+and with --pgo the last three again with the profile-guided build of
+benches/pgo.sh (target/pgo/use/release/dalal), each against its own
+build's decode;
+
 recording wall time, events/s, peak RSS (`/usr/bin/time -v`) and match count;
 then the real-data query on ../shared/data/core/stock_data.csv.
 
@@ -374,8 +378,9 @@ def parse_driver(path):
     return fields
 
 
-def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
-    """Times dalal and each peer on each comparison's pattern over each stream.
+def run_peers(builds, streams, wanted, comparisons, rounds, timeout):
+    """Times dalal (each build) and each peer on each comparison's pattern over
+    each stream.
 
     Returns the report lines (table, skipped peers, caveats)."""
     ready, skipped = {}, []
@@ -389,9 +394,16 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
     out_dir = os.path.join(SCRATCH, "peers", "out")
     os.makedirs(out_dir, exist_ok=True)
     matches_out = os.path.join(out_dir, "dalal.jsonl")
-    engines = {"dalal": ("dalal (1 thread)", lambda pat, csv: [
-        dalal, "run", pat, "--input", csv, "-q", "--no-events", "--output", matches_out],
-        ".pattern")}
+    def dalal_cmd(dalal):
+        return lambda pat, csv: [dalal, "run", pat, "--input", csv, "-q", "--no-events",
+                                 "--output", matches_out]
+
+    # The first build is the base of the ratios; a PGO build gets a column of its own.
+    engines = {}
+    for tag, dalal in builds:
+        label = "dalal (1 thread, PGO)" if tag else "dalal (1 thread)"
+        engines["dalal" + tag] = (label, dalal_cmd(dalal), ".pattern")
+    dalals = list(engines)
     engines.update(ready)
     lines = [f"- `{c}`: {COMPARISONS[c]}" for c in comparisons]
     check = os.path.join(out_dir, "check.csv")
@@ -403,7 +415,7 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
             stdout = os.path.join(out_dir, f"{e}.out")
             wall, _, rc = timed(cmd(os.path.join(PEERS_DIR, c + ext), check),
                                 stdout_path=stdout, timeout=timeout)
-            if e == "dalal":
+            if e in dalals:
                 m = count_lines(matches_out) if rc == 0 else None
             else:
                 m = parse_driver(stdout).get("matches") if rc == 0 else None
@@ -419,9 +431,11 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
               + " matches): " + "; ".join(notes)
               + ". Its wall time is the engine's fixed cost (start-up, compiling "
               "the pattern, submitting the job)."]
+    extra = [f"peer wall / {d} wall" for d in dalals[1:]]
     lines += ["", "| stream | pattern | engine | wall s (median) | in-process s | events/s | "
-              "peak RSS MiB | matches | peer wall / dalal wall |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "peak RSS MiB | matches | peer wall / dalal wall |"
+              + "".join(f" {x} |" for x in extra),
+              "|---|---|---|---|---|---|---|---|---|" + "---|" * len(extra)]
     for n, k, path in streams:
         for c in comparisons:
             res = {e: [] for e in engines}
@@ -430,7 +444,7 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
                     pat = os.path.join(PEERS_DIR, c + ext)
                     stdout = os.path.join(out_dir, f"{e}.out")
                     wall, rss, rc = timed(cmd(pat, path), stdout_path=stdout, timeout=timeout)
-                    if e == "dalal":
+                    if e in dalals:
                         m = count_lines(matches_out) if rc == 0 else None
                         inproc = wall
                     else:
@@ -444,8 +458,13 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
                     res[e].append((wall, rss, m, inproc, rc))
                     log(f"  peers round {r + 1} {n}/{k} {c} {e}: {wall:.2f}s "
                         f"rss {rss // 1024} MiB matches {m}")
-            base = statistics.median(w for w, *_ in res["dalal"])
+            def median_wall(e):
+                ok = [x[0] for x in res[e] if x[4] == 0]
+                return statistics.median(ok) if ok else None
+
+            base = median_wall("dalal")
             base_m = res["dalal"][-1][2]
+            others = [median_wall(d) for d in dalals[1:]]
             for e, rows in res.items():
                 label, _, ext = engines[e]
                 head = f"| {n / 1e6:g}M events, {k} symbols | `{c}{ext}` | {label} |"
@@ -455,16 +474,19 @@ def run_peers(dalal, streams, wanted, comparisons, rounds, timeout):
                     rc = rows[-1][4]
                     what = "timed out" if rc == TIMEOUT_RC else f"failed (exit {rc})"
                     wall = max(w for w, *_ in rows)
-                    lines.append(f"{head} {what} after {wall:.0f} s | | | {rss} | | |")
+                    lines.append(f"{head} {what} after {wall:.0f} s | | | {rss} | | |"
+                                 + " |" * len(extra))
                     continue
                 wall = statistics.median(x[0] for x in ok)
                 m = ok[-1][2]
                 ips = [x[3] for x in ok if x[3] is not None]
                 inproc = f"{statistics.median(ips):.2f}" if ips else ""
                 agree = "" if e == "dalal" or m == base_m else f" (dalal: {base_m})"
-                ratio = "1.00x" if e == "dalal" else f"{wall / base:.1f}x"
+                ratios = [wall / b if b else None for b in [base] + others]
+                cells = " | ".join("" if x is None else f"{x:.2f}x" if e in dalals
+                                   else f"{x:.1f}x" for x in ratios)
                 lines.append(f"{head} {wall:.2f} | {inproc} | {fmt_rate(n, wall)} | {rss} | "
-                             f"{m}{agree} | {ratio} |")
+                             f"{m}{agree} | {cells} |")
     lines.append("")
     for s in skipped:
         lines.append(f"- {s}")
@@ -487,7 +509,11 @@ def main():
     ap.add_argument("--events", default="2000000", help="comma-separated event counts")
     ap.add_argument("--symbols", default="100,5000", help="comma-separated symbol counts")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--no-build", action="store_true", help="use target/release/dalal as is")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use target/release/dalal (and with --pgo target/pgo/use/release/dalal) "
+                    "as is")
+    ap.add_argument("--pgo", action="store_true",
+                    help="also time the profile-guided build of benches/pgo.sh")
     ap.add_argument("--write-doc", action="store_true", help="update docs/PERFORMANCE.md")
     ap.add_argument("--peers", default="varpulis,siddhi,flink",
                     help="peer engines to time against dalal on benches/peers/*.pattern "
@@ -525,6 +551,14 @@ def main():
         log("building dalal (release)...")
         sh(["cargo", "build", "--release", "-q", "-p", "dalal-cli"], cwd=ROOT)
     dalal = os.path.join(ROOT, "target", "release", "dalal")
+    dalal_pgo = None
+    if args.pgo:
+        if not args.no_build:
+            log("building dalal with profile-guided optimization (benches/pgo.sh)...")
+            sh([os.path.join(ROOT, "benches", "pgo.sh")], cwd=ROOT)
+        dalal_pgo = os.path.join(ROOT, "target", "pgo", "use", "release", "dalal")
+        if not os.access(dalal_pgo, os.X_OK):
+            ap.error(f"--pgo: {dalal_pgo} is missing: run benches/pgo.sh")
     decode_lib = os.path.join(SCRATCH, "decode-only.pattern")
     with open(decode_lib, "w") as f:
         f.write(DECODE_ONLY.format(decls=decls()))
@@ -557,19 +591,26 @@ def main():
         command += f" --peer-rounds {args.peer_rounds}"
     if args.peers_only:
         command += " --peers-only"
+    if args.pgo:
+        command += " --pgo"
     report = [f"Machine: {machine()}.", "",
               f"Command: `{command}`; medians of {args.rounds} alternating rounds; "
               "events/s = generated events / wall time.", ""]
+    if dalal_pgo:
+        report += ["Builds: `dalal` is the release build (`cargo build --release`); "
+                   "`(PGO)` is the profile-guided build of `benches/pgo.sh` (its training "
+                   "streams use seed 7, these seed 1).", ""]
+    builds = [("", dalal)] + ([(" (PGO)", dalal_pgo)] if dalal_pgo else [])
     if not args.peers_only:
-        main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report)
+        main_steps(args, builds, decode_lib, library, out, stream, events, symbols, report)
     if wanted:
         report.append("Peer engines on the same stream, each pattern in `benches/peers/` "
                       "with its equivalent for each engine next to it; medians of "
                       f"{peer_rounds} rounds, in each round dalal first, then "
                       f"{', '.join(wanted)}:")
         report.append("")
-        report.extend(run_peers(dalal, [(n, k, stream(n, k)) for n in peer_events
-                                        for k in symbols],
+        report.extend(run_peers(builds, [(n, k, stream(n, k)) for n in peer_events
+                                         for k in symbols],
                                 wanted, comparisons, peer_rounds, args.peer_timeout))
     else:
         report.append("Peer engines: not run (`--peers none`).")
@@ -590,8 +631,9 @@ def main():
             log(f"{doc} has no harness markers: not updated")
 
 
-def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, report):
-    """wc, decode only and the shipped library per stream, then the real data."""
+def main_steps(args, builds, decode_lib, library, out, stream, events, symbols, report):
+    """wc, decode only and the shipped library per stream and build, then the real
+    data with each build."""
     report.append("| stream | step | wall s (median) | events/s | peak RSS MiB | matches | vs decode |")
     report.append("|---|---|---|---|---|---|---|")
     # (symbols, step) -> {events: peak RSS in KiB}, for the flat-memory check.
@@ -599,16 +641,17 @@ def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, r
     for n in events:
         for k in symbols:
             path = stream(n, k)
-            steps = {
-                "wc -l": (["wc", "-l", path], None),
-                "decode only": ([dalal, "run", decode_lib, "--input", path, "-q",
-                                 "--output", out], out),
-                "dalal run, 1 thread": ([dalal, "run", library, "--input", path, "-q",
-                                         "--no-events", "--output", out], out),
-                "dalal run, 2 threads": ([dalal, "run", library, "--input", path, "-q",
-                                          "--no-events", "--threads", "2", "--output", out],
-                                         out),
-            }
+            steps = {"wc -l": (["wc", "-l", path], None)}
+            for tag, dalal in builds:
+                steps.update({
+                    "decode only" + tag: ([dalal, "run", decode_lib, "--input", path, "-q",
+                                           "--output", out], out),
+                    "dalal run, 1 thread" + tag: ([dalal, "run", library, "--input", path,
+                                                   "-q", "--no-events", "--output", out], out),
+                    "dalal run, 2 threads" + tag: ([dalal, "run", library, "--input", path,
+                                                    "-q", "--no-events", "--threads", "2",
+                                                    "--output", out], out),
+                })
             res = {s: [] for s in steps}
             for r in range(args.rounds):
                 for s, (cmd, o) in steps.items():
@@ -619,8 +662,12 @@ def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, r
                     res[s].append((wall, rss, matches))
                     log(f"  round {r + 1} {n}/{k} {s}: {wall:.2f}s rss {rss / 1024:.1f} MiB"
                         f" matches {matches}")
-            dec = statistics.median(w for w, _, _ in res["decode only"])
+            def decode_wall(step):
+                tag = " (PGO)" if step.endswith(" (PGO)") else ""
+                return statistics.median(w for w, _, _ in res["decode only" + tag])
+
             for s, rows in res.items():
+                dec = decode_wall(s)
                 wall = statistics.median(w for w, _, _ in rows)
                 kib = max(m for _, m, _ in rows)
                 peaks.setdefault((k, s), {})[n] = kib
@@ -646,20 +693,26 @@ def main_steps(args, dalal, decode_lib, library, out, stream, events, symbols, r
         q = os.path.join(SCRATCH, "stocks.pattern")
         with open(q, "w") as f:
             f.write(STOCK_QUERY)
-        cmd = [dalal, "run", q, "--input", STOCKS, "--type-column", "event_type",
-               "--ts-column", "stock_time", "--ts-format", "epoch_ms", "-q", "--no-events",
-               "--output", out]
-        rows = []
+        def command(dalal):
+            return [dalal, "run", q, "--input", STOCKS, "--type-column", "event_type",
+                    "--ts-column", "stock_time", "--ts-format", "epoch_ms", "-q",
+                    "--no-events", "--output", out]
+
+        rows = {tag: [] for tag, _ in builds}
         for _ in range(args.rounds):
-            wall, rss, rc = timed(cmd)
-            rows.append((wall, rss, count_lines(out) if rc == 0 else None))
-        wall = statistics.median(w for w, _, _ in rows)
+            for tag, dalal in builds:
+                wall, rss, rc = timed(command(dalal))
+                rows[tag].append((wall, rss, count_lines(out) if rc == 0 else None))
         events = count_lines(STOCKS) - 1
         report.append(f"Real data: {events} trades of `stock_data.csv`, query "
                       "`SEQ(SELL a, BUY b, BUY c)` with a = MSFT, b = ORCL, c = CSCO, "
                       "WITHIN 10s, SKIP TILL ANY MATCH, unpartitioned:")
-        report.append(f"{wall:.2f} s median, {fmt_rate(events, wall)} events/s, peak RSS "
-                      f"{max(r for _, r, _ in rows) // 1024} MiB, {rows[-1][2]} matches.")
+        for tag, r in rows.items():
+            wall = statistics.median(w for w, _, _ in r)
+            report.append(f"{'dalal' + tag}: {wall:.2f} s median, {fmt_rate(events, wall)} "
+                          f"events/s, peak RSS {max(x for _, x, _ in r) // 1024} MiB, "
+                          f"{r[-1][2]} matches.")
+        cmd = command(builds[0][1])
         shown = [os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd]
         report.append(f"Command: `{' '.join(shown)}` (the query file is written to the "
                       "scratch folder; its text is `STOCK_QUERY` in benches/harness.py)")

@@ -5,6 +5,7 @@
 #                                         [--peers varpulis,siddhi,flink|none]
 #                                         [--peer-events N] [--peer-patterns seq2,seq2_5m]
 #                                         [--peer-rounds R] [--peer-timeout S] [--peers-only]
+#                                         [--pgo]   (also the profile-guided build of benches/pgo.sh)
 # Scratch files go to $DALAL_BENCH_DIR (default /tmp/dalal-bench), never the repository.
 set -euo pipefail
 exec python3 "$(dirname "$0")/harness.py" "$@"

@@ -5,6 +5,8 @@
 //! `engine-once <workload> [events] [symbols]`, where the workload is a name
 //! of `SHAPES` or `STRATEGIES`, or `xN` for N copies of SEQ-2, or
 //! `adversarial_any [events] [run cap]` (one symbol, runs at the cap).
+//! `engine-once list` prints the names of `SHAPES` and `STRATEGIES` (the
+//! training set of `benches/pgo.sh`).
 
 use dalal_benches::{SHAPES, STRATEGIES, events, many_patterns, program, run};
 use std::process::ExitCode;
@@ -14,6 +16,12 @@ fn main() -> ExitCode {
     let name = args.get(1).map_or("seq2", String::as_str);
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(50_000);
     let symbols: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
+    if name == "list" {
+        for w in SHAPES.iter().chain(STRATEGIES) {
+            println!("{}", w.name);
+        }
+        return ExitCode::SUCCESS;
+    }
     if name == dalal_benches::ADVERSARIAL.name {
         // The third argument is the run cap here.
         let cap = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
