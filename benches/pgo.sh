@@ -100,7 +100,11 @@ q=(-q --output /dev/null)
 "$gen/dalal" run "${q[@]}"
 for k in 100 5000; do
     f=$data/train-300000-$k.csv
-    [ -s "$f" ] || "$gen/dalal" gen --events 300000 --symbols "$k" --seed 7 --output "$f"
+    if [ ! -s "$f" ]; then
+        # Under another name until whole: an interrupted run leaves no short stream.
+        "$gen/dalal" gen --events 300000 --symbols "$k" --seed 7 --output "$f.part"
+        mv "$f.part" "$f"
+    fi
     "$gen/dalal" run patterns --input "$f" --no-events "${q[@]}"
     "$gen/dalal" run patterns --input "$f" --threads 2 "${q[@]}"
     "$gen/dalal" run benches/peers/seq2.pattern --input "$f" "${q[@]}"
@@ -119,4 +123,3 @@ echo "== merging the profiles (target/pgo/dalal.profdata)" >&2
 echo "== optimized build (target/pgo/use)" >&2
 build "-Cprofile-use=$out/dalal.profdata" "$out/use"
 echo "pgo.sh: $out/use/release/dalal" >&2
-
