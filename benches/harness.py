@@ -598,8 +598,8 @@ def main():
               "events/s = generated events / wall time.", ""]
     if dalal_pgo:
         report += ["Builds: `dalal` is the release build (`cargo build --release`); "
-                   "`(PGO)` is the profile-guided build of `benches/pgo.sh` (its training "
-                   "streams use seed 7, these seed 1).", ""]
+                   "`(PGO)` is the profile-guided build of `benches/pgo.sh`, trained on these "
+                   "patterns over other streams (seed 7; these use seed 1).", ""]
     builds = [("", dalal)] + ([(" (PGO)", dalal_pgo)] if dalal_pgo else [])
     if not args.peers_only:
         main_steps(args, builds, decode_lib, library, out, stream, events, symbols, report)
