@@ -26,7 +26,11 @@
 # benchmark binary itself: criterion's --profile-time 1 over the same filter
 # (target/pgo/bench.profdata), then `cargo bench -p dalal-benches --features
 # jemalloc` with the profile (target/pgo/bench-use). It is trained on the
-# very workloads it measures: PGO's best case, reported as such.
+# very workloads it measures: PGO's best case, reported as such. Criterion
+# keeps its results in target/criterion for both builds, so its "change"
+# lines compare with the last run of either: run `cargo bench -p
+# dalal-benches --features jemalloc -- FILTER` just before to read the
+# profile-guided build against the release build.
 #
 # Streams go to $DALAL_BENCH_DIR (default /tmp/dalal-bench), never the
 # repository. A profile describes this source tree: after a change, run the
