@@ -89,7 +89,6 @@ impl Interner {
             }
         }
         let a: Arc<str> = Arc::from(std::str::from_utf8(bytes)?);
-        // Longer strings are never kept.
         if self.keeps_new() {
             match key {
                 Some(k) => {
@@ -98,6 +97,7 @@ impl Interner {
                 None if bytes.len() <= INTERN_MAX_LEN => {
                     self.map.insert(bytes.into(), a.clone());
                 }
+                // Longer strings are never kept.
                 None => {}
             }
         }

@@ -205,34 +205,38 @@ impl Common {
         if let Some(t) = self.schema.type_by_bytes(name) {
             return Some(t);
         }
-        self.count_unknown(name);
-        // Looked up by its words from now on, if it has an entry of its
-        // own (not `...`, and the name is the entry's text: valid UTF-8).
-        if let Some(key) = key {
-            if let Some(i) = self.unknown.iter().position(|(n, _)| n.as_bytes() == name) {
-                self.names.push((key, TypeName::Unknown(i)));
-            }
+        // Looked up by its words from now on if it has an entry of its own
+        // (not `...`).
+        if let (Some(i), Some(key)) = (self.count_unknown(name), key) {
+            self.names.push((key, TypeName::Unknown(i)));
         }
         None
     }
 
-    fn count_unknown(&mut self, name: &[u8]) {
-        // Compared as bytes first: no copy for a name seen before (every
-        // row of an undeclared type comes here).
-        if let Some(e) = self.unknown.iter_mut().find(|(n, _)| n.as_bytes() == name) {
-            e.1 += 1;
-            return;
-        }
+    /// Counts a row of the undeclared type `name`; the index of the
+    /// name's own entry in `unknown`, `None` when counted under `...`.
+    /// Called for a name not in [`Common::names`] only.
+    fn count_unknown(&mut self, name: &[u8]) -> Option<usize> {
+        // Borrowed, not copied, when the name is valid UTF-8.
         let name = String::from_utf8_lossy(name);
-        if let Some(e) = self.unknown.iter_mut().find(|(n, _)| *n == name) {
+        let own = match self.unknown.iter().position(|(n, _)| *n == name) {
+            Some(i) => Some(i),
+            None if self.unknown.len() < UNKNOWN_NAMES => {
+                self.unknown.push((name.into_owned(), 0));
+                Some(self.unknown.len() - 1)
+            }
+            None => None,
+        };
+        let i = own
+            .or_else(|| self.unknown.iter().position(|(n, _)| n == "..."))
+            .unwrap_or_else(|| {
+                self.unknown.push(("...".to_string(), 0));
+                self.unknown.len() - 1
+            });
+        if let Some(e) = self.unknown.get_mut(i) {
             e.1 += 1;
-        } else if self.unknown.len() < UNKNOWN_NAMES {
-            self.unknown.push((name.into_owned(), 1));
-        } else if let Some(e) = self.unknown.iter_mut().find(|(n, _)| n == "...") {
-            e.1 += 1;
-        } else {
-            self.unknown.push(("...".to_string(), 1));
         }
+        own
     }
 }
 
