@@ -37,6 +37,11 @@ pub(crate) enum CExpr {
     In(Box<CExpr>, Box<CExpr>),
     Call(Builtin, Vec<CExpr>),
     Native(Option<NativeFn>, Vec<CExpr>),
+    /// A list of constant strings as the word list of `contains_any` or
+    /// `count_any`, each word's searcher built once here: searching with
+    /// `str::contains` set a searcher up per word and call (`positive` of
+    /// the design's definitions makes ten searches an event).
+    Words(Arc<[memchr::memmem::Finder<'static>]>),
 }
 
 impl std::fmt::Debug for CExpr {
@@ -129,7 +134,17 @@ pub(crate) fn compile(e: &TExpr, natives: &dyn Fn(&str) -> Option<NativeFn>) -> 
         TExprKind::Not(x) => CExpr::Not(Box::new(c(x))),
         TExprKind::Binary { op, lhs, rhs } => CExpr::Bin(*op, Box::new(c(lhs)), Box::new(c(rhs))),
         TExprKind::In { expr, list } => CExpr::In(Box::new(c(expr)), Box::new(c(list))),
-        TExprKind::Call { func, args } => CExpr::Call(*func, args.iter().map(c).collect()),
+        TExprKind::Call { func, args } => {
+            let mut args: Vec<CExpr> = args.iter().map(c).collect();
+            if matches!(func, Builtin::ContainsAny | Builtin::CountAny) {
+                if let Some(list) = args.get_mut(1) {
+                    if let Some(words) = words(list) {
+                        *list = CExpr::Words(words);
+                    }
+                }
+            }
+            CExpr::Call(*func, args)
+        }
         // Natives are never folded: they may be impure.
         TExprKind::Native { name, args } => {
             return CExpr::Native(natives(name), args.iter().map(c).collect());
@@ -144,10 +159,27 @@ pub(crate) fn compile(e: &TExpr, natives: &dyn Fn(&str) -> Option<NativeFn>) -> 
     out
 }
 
+/// The searchers of a list of constant strings (`None` for anything else:
+/// a NULL or a computed item keeps the list as it is).
+fn words(list: &CExpr) -> Option<Arc<[memchr::memmem::Finder<'static>]>> {
+    let CExpr::List(items) = list else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|i| match i {
+            CExpr::Const(Value::Str(w)) => {
+                Some(memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 impl CExpr {
     fn is_const(&self) -> bool {
         match self {
-            CExpr::Const(_) => true,
+            CExpr::Const(_) | CExpr::Words(_) => true,
             CExpr::List(items) => items.iter().all(CExpr::is_const),
             _ => false,
         }
@@ -155,7 +187,7 @@ impl CExpr {
 
     fn is_foldable(&self) -> bool {
         match self {
-            CExpr::Const(_) => true,
+            CExpr::Const(_) | CExpr::Words(_) => true,
             CExpr::List(items) => items.iter().all(CExpr::is_const),
             CExpr::ToFloat(x) | CExpr::Neg(x) | CExpr::Not(x) => x.is_const(),
             CExpr::Bin(_, a, b) | CExpr::In(a, b) => a.is_const() && b.is_const(),
@@ -178,7 +210,7 @@ impl CExpr {
 
     fn reads_only(&self, var: VarId, previous: bool) -> bool {
         match self {
-            CExpr::Const(_) => true,
+            CExpr::Const(_) | CExpr::Words(_) => true,
             CExpr::Field { var: v, access, .. } => {
                 *v == var
                     && (matches!(access, Access::Single | Access::Current)
@@ -201,7 +233,7 @@ impl CExpr {
                     out.push((*var, *field));
                 }
             }
-            CExpr::Const(_) | CExpr::Field { .. } => {}
+            CExpr::Const(_) | CExpr::Field { .. } | CExpr::Words(_) => {}
             CExpr::List(xs) | CExpr::Call(_, xs) | CExpr::Native(_, xs) => {
                 xs.iter().for_each(|x| x.agg_inputs(out));
             }
@@ -226,7 +258,7 @@ impl CExpr {
                 range: AggRange::BeforeCurrent,
                 ..
             } => *v == var,
-            CExpr::Const(_) | CExpr::Field { .. } | CExpr::Agg { .. } => false,
+            CExpr::Const(_) | CExpr::Field { .. } | CExpr::Agg { .. } | CExpr::Words(_) => false,
             CExpr::List(xs) | CExpr::Call(_, xs) | CExpr::Native(_, xs) => {
                 xs.iter().any(|x| x.uses_previous(var))
             }
@@ -246,7 +278,7 @@ pub(crate) fn eval(e: &CExpr, env: &dyn Env) -> Value {
     match e {
         CExpr::Const(v) => v.clone(),
         // A list outside `IN` or a list argument has no scalar value.
-        CExpr::List(_) => Value::Null,
+        CExpr::List(_) | CExpr::Words(_) => Value::Null,
         CExpr::Field { var, access, field } => env.field(*var, *access, *field),
         CExpr::Agg {
             func,
@@ -755,15 +787,37 @@ fn aggregate(
 
 const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 
+/// `lower` (`upper` when `up`) of a string: Unicode case mapping, as
+/// `str::to_lowercase` does; ASCII text is mapped by bytes, and text that
+/// the mapping leaves as it is (already lower case) is the same string, not
+/// a copy.
+fn recase(s: Arc<str>, up: bool) -> Arc<str> {
+    if s.is_ascii() {
+        let changes = |b: &u8| {
+            if up {
+                b.is_ascii_lowercase()
+            } else {
+                b.is_ascii_uppercase()
+            }
+        };
+        if !s.as_bytes().iter().any(changes) {
+            return s;
+        }
+        return Arc::from(if up {
+            s.to_ascii_uppercase()
+        } else {
+            s.to_ascii_lowercase()
+        });
+    }
+    Arc::from(if up {
+        s.to_uppercase()
+    } else {
+        s.to_lowercase()
+    })
+}
+
 fn call(f: Builtin, args: &[CExpr], env: &dyn Env) -> Value {
     let arg = |i: usize| args.get(i).map_or(Value::Null, |a| eval(a, env));
-    let words = |i: usize| -> Vec<Value> {
-        let mut out = Vec::new();
-        if let Some(a) = args.get(i) {
-            each_item(a, env, &mut |v| out.push(v));
-        }
-        out
-    };
     match f {
         Builtin::Abs => match arg(0) {
             Value::Int(i) => i.checked_abs().map_or(Value::Null, Value::Int),
@@ -772,11 +826,11 @@ fn call(f: Builtin, args: &[CExpr], env: &dyn Env) -> Value {
             _ => Value::Null,
         },
         Builtin::Lower => match arg(0) {
-            Value::Str(s) => Value::str(&s.to_lowercase()),
+            Value::Str(s) => Value::Str(recase(s, false)),
             _ => Value::Null,
         },
         Builtin::Upper => match arg(0) {
-            Value::Str(s) => Value::str(&s.to_uppercase()),
+            Value::Str(s) => Value::Str(recase(s, true)),
             _ => Value::Null,
         },
         Builtin::Length => match arg(0) {
@@ -795,13 +849,32 @@ fn call(f: Builtin, args: &[CExpr], env: &dyn Env) -> Value {
             let Value::Str(s) = arg(0) else {
                 return Value::Null;
             };
+            // The list's constant words are read in place: collecting them
+            // cloned each word and allocated a vector per call (`positive`
+            // of the design's definitions makes two such calls per event).
             let mut n = 0i64;
-            for w in words(1) {
+            let mut count = |w: &Value| {
                 if let Value::Str(w) = w {
-                    if s.contains(&*w) {
+                    if s.contains(&**w) {
                         n += 1;
                     }
                 }
+            };
+            match args.get(1) {
+                Some(CExpr::Words(words)) => {
+                    let text = s.as_bytes();
+                    n = words.iter().filter(|w| w.find(text).is_some()).count() as i64;
+                }
+                Some(CExpr::List(items)) => {
+                    for i in items {
+                        match i {
+                            CExpr::Const(w) => count(w),
+                            other => count(&eval(other, env)),
+                        }
+                    }
+                }
+                Some(other) => count(&eval(other, env)),
+                None => {}
             }
             if f == Builtin::CountAny {
                 Value::Int(n)
@@ -840,6 +913,61 @@ mod tests {
 
     fn c(v: Value) -> Box<CExpr> {
         Box::new(CExpr::Const(v))
+    }
+
+    proptest::proptest! {
+        /// `lower` and `upper` map case as `str::to_lowercase` and
+        /// `str::to_uppercase` do, on ASCII text by bytes and on any other
+        /// text (`İ`, `ß`, `Σ`) by Unicode's rules.
+        #[test]
+        fn recase_maps_as_the_standard_library(t in "[a-zA-Z0-9 İißΣσé_-]{0,12}") {
+            let a: Arc<str> = Arc::from(t.as_str());
+            let (lower, upper) = (recase(a.clone(), false), recase(a, true));
+            proptest::prop_assert_eq!(lower.to_string(), t.to_lowercase());
+            proptest::prop_assert_eq!(upper.to_string(), t.to_uppercase());
+        }
+
+        /// A constant word list searched with its prebuilt searchers counts
+        /// what `str::contains` counts word by word (empty words, repeated
+        /// words and multi-byte characters included).
+        #[test]
+        fn prebuilt_word_searchers_count_as_contains(
+            t in "[abcé ]{0,16}",
+            ws in proptest::collection::vec("[abcé]{0,3}", 0..6),
+        ) {
+            let list = CExpr::List(ws.iter().map(|w| CExpr::Const(Value::str(w))).collect());
+            let Some(words) = words(&list) else {
+                return Err(proptest::test_runner::TestCaseError::fail("no searchers"));
+            };
+            let want = ws.iter().filter(|w| t.contains(w.as_str())).count() as i64;
+            for (f, expect) in [
+                (Builtin::CountAny, Value::Int(want)),
+                (Builtin::ContainsAny, Value::Bool(want > 0)),
+            ] {
+                let args = |l: CExpr| vec![CExpr::Const(Value::str(&t)), l];
+                let fast = call(f, &args(CExpr::Words(words.clone())), &NoEnv);
+                let slow = call(f, &args(list.clone()), &NoEnv);
+                proptest::prop_assert_eq!(&fast, &expect);
+                proptest::prop_assert_eq!(&slow, &expect);
+            }
+        }
+    }
+
+    /// Only lists of constant strings get searchers: a NULL item keeps the
+    /// list (it counts nothing, as before).
+    #[test]
+    fn words_need_constant_strings() {
+        let strs = CExpr::List(vec![
+            CExpr::Const(Value::str("a")),
+            CExpr::Const(Value::str("")),
+        ]);
+        assert_eq!(words(&strs).map(|w| w.len()), Some(2));
+        let null = CExpr::List(vec![
+            CExpr::Const(Value::str("a")),
+            CExpr::Const(Value::Null),
+        ]);
+        assert!(words(&null).is_none());
+        assert!(words(&CExpr::Const(Value::str("a"))).is_none());
     }
 
     #[test]
