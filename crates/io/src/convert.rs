@@ -125,7 +125,6 @@ impl Interner {
 /// validation or trimming: plain integers, plain decimals that convert
 /// exactly, the strict form of the event-time format. `None`: take the
 /// general path ([`convert`]), which also gives the error.
-#[inline(always)]
 pub(crate) fn convert_fast(
     bytes: &[u8],
     ty: ValueType,

@@ -23,7 +23,6 @@
 
 use crate::shard::Sharded;
 use crate::write::MatchWriter;
-use dalal::dalal_lang::typed::TypeId;
 use dalal::{Binding, Config, Engine, Event, EventTime, Match, Program, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -206,12 +205,24 @@ impl Pipeline {
     }
 
     /// Pushes one event (in arrival order).
-    #[inline]
     pub fn push(&mut self, event: Event) -> Result<Pushed, PipelineError> {
-        if let Err(watermark) = self.admit(event.ts) {
-            return Ok(Pushed::Late { event, watermark });
+        self.stats.events += 1;
+        if event.ts < self.watermark {
+            self.stats.late += 1;
+            return Ok(Pushed::Late {
+                event,
+                watermark: self.watermark,
+            });
         }
-        let routed = self.count_routed(event.ty);
+        self.max_ts = self.max_ts.max(event.ts);
+        let delay = i64::try_from(self.config.max_delay.as_nanos()).unwrap_or(i64::MAX);
+        self.watermark = self
+            .watermark
+            .max(EventTime(self.max_ts.0.saturating_sub(delay)));
+        let routed = self.routed.get(event.ty.index()).copied().unwrap_or(false);
+        if routed {
+            self.stats.routed += 1;
+        }
         match &mut self.mode {
             // An event no pattern routes only moves time forward; the batch
             // end moves the engine's watermark instead, as the sharded
@@ -221,73 +232,6 @@ impl Pipeline {
             Mode::Inline { .. } => {}
             Mode::Sharded(s) => s.route(&self.program, event),
         }
-        self.accepted()
-    }
-
-    /// [`Pipeline::push`] of an event given as its type, time and fields,
-    /// which are moved out of `fields`. With worker threads the fields go
-    /// to the workers as they are and each worker makes the event's shared
-    /// slice on its own core (see the shard module); with one thread the
-    /// event is made here, as [`Pipeline::push`] takes it.
-    pub fn push_row(
-        &mut self,
-        ty: TypeId,
-        ts: EventTime,
-        fields: &mut Vec<Value>,
-    ) -> Result<Pushed, PipelineError> {
-        if matches!(self.mode, Mode::Inline { .. }) {
-            let event = Event {
-                ty,
-                ts,
-                fields: fields.drain(..).collect(),
-            };
-            return self.push(event);
-        }
-        if let Err(watermark) = self.admit(ts) {
-            let event = Event {
-                ty,
-                ts,
-                fields: fields.drain(..).collect(),
-            };
-            return Ok(Pushed::Late { event, watermark });
-        }
-        self.count_routed(ty);
-        if let Mode::Sharded(s) = &mut self.mode {
-            s.route_row(&self.program, (ty, ts), fields);
-        }
-        self.accepted()
-    }
-
-    /// Counts an event and moves time forward by it; the watermark it
-    /// missed when it is late (counted as such).
-    #[inline(always)]
-    fn admit(&mut self, ts: EventTime) -> Result<(), EventTime> {
-        self.stats.events += 1;
-        if ts < self.watermark {
-            self.stats.late += 1;
-            return Err(self.watermark);
-        }
-        self.max_ts = self.max_ts.max(ts);
-        let delay = i64::try_from(self.config.max_delay.as_nanos()).unwrap_or(i64::MAX);
-        self.watermark = self
-            .watermark
-            .max(EventTime(self.max_ts.0.saturating_sub(delay)));
-        Ok(())
-    }
-
-    /// Whether some pattern routes type `ty`, counted.
-    #[inline(always)]
-    fn count_routed(&mut self, ty: TypeId) -> bool {
-        let routed = self.routed.get(ty.index()).copied().unwrap_or(false);
-        if routed {
-            self.stats.routed += 1;
-        }
-        routed
-    }
-
-    /// An accepted event ends the batch when it is full.
-    #[inline(always)]
-    fn accepted(&mut self) -> Result<Pushed, PipelineError> {
         self.in_batch += 1;
         if self.in_batch >= self.config.batch {
             self.in_batch = 0;
@@ -488,8 +432,7 @@ mod tests {
         out
     }
 
-    /// `rows`: pushed with [`Pipeline::push_row`] rather than as events.
-    fn run(threads: usize, batch: usize, rows: bool) -> (Vec<Match>, PipelineStats, Vec<Event>) {
+    fn run(threads: usize, batch: usize) -> (Vec<Match>, PipelineStats, Vec<Event>) {
         let p = program();
         let sink = Collect::default();
         let config = PipelineConfig {
@@ -500,18 +443,8 @@ mod tests {
         };
         let mut pipe = Pipeline::new(&p, config, Box::new(sink.clone())).unwrap();
         let mut late = Vec::new();
-        let mut fields = vec![Value::Int(7)];
         for e in stream(&p) {
-            let pushed = if rows {
-                fields.clear();
-                fields.extend(e.fields.iter().cloned());
-                let pushed = pipe.push_row(e.ty, e.ts, &mut fields).unwrap();
-                assert!(fields.is_empty(), "the fields are moved out");
-                pushed
-            } else {
-                pipe.push(e).unwrap()
-            };
-            if let Pushed::Late { event, .. } = pushed {
+            if let Pushed::Late { event, .. } = pipe.push(e).unwrap() {
                 late.push(event);
             }
         }
@@ -534,23 +467,17 @@ mod tests {
             .collect()
     }
 
-    /// Whatever the number of threads, and whether events come whole or as
-    /// rows (which the workers make their events of), the same matches,
-    /// counts and late events (with their fields).
     #[test]
     fn threads_do_not_change_the_output() {
-        let (one, s1, late1) = run(1, 64, false);
+        let (one, s1, late1) = run(1, 64);
         assert!(one.len() > 50, "{}", one.len());
         assert!(!late1.is_empty());
         assert_eq!(s1.late, late1.len() as u64);
         assert_eq!(s1.matches.iter().sum::<u64>(), one.len() as u64);
         assert!(s1.matches.iter().all(|&n| n > 0), "{:?}", s1.matches);
-        for (threads, rows) in [(1, true), (2, false), (2, true), (3, false), (3, true)] {
-            let (many, s, late) = run(threads, 64, rows);
-            assert!(
-                lines(&one) == lines(&many),
-                "threads {threads}, rows {rows}"
-            );
+        for threads in [2, 3] {
+            let (many, s, late) = run(threads, 64);
+            assert!(lines(&one) == lines(&many), "threads {threads}");
             assert_eq!(s.matches, s1.matches);
             assert_eq!(s.late, s1.late);
             assert_eq!(s.events, s1.events);
@@ -616,8 +543,8 @@ mod tests {
 
     #[test]
     fn matches_do_not_depend_on_the_batch_size() {
-        let mut a = lines(&run(1, 1, false).0);
-        let mut b = lines(&run(2, 1000, true).0);
+        let mut a = lines(&run(1, 1).0);
+        let mut b = lines(&run(2, 1000).0);
         a.sort();
         b.sort();
         assert!(a == b);

@@ -9,7 +9,7 @@ use crate::convert::{Interner, Schema, convert, convert_fast};
 use crate::error::{ReadError, RowError};
 use crate::time::{TimeCache, TsFormat, shorten};
 use dalal::dalal_lang::typed::{TypeId, ValueType};
-use dalal::{Event, EventTime, Value, short_key};
+use dalal::{Event, Value, short_key};
 use std::io::{BufRead, Read};
 use std::sync::Arc;
 
@@ -84,22 +84,6 @@ pub trait EventReader: Send {
     /// with the next row. Rows whose type the program does not declare are
     /// not events: they are skipped and counted in [`EventReader::unknown_types`].
     fn next_event(&mut self) -> Result<Option<(u64, Event)>, ReadError>;
-
-    /// [`EventReader::next_event`] with the event's fields put in `fields`
-    /// (cleared first) rather than in a shared slice of their own, for a
-    /// consumer that moves them on ([`crate::Pipeline::push_row`]): the
-    /// line, the type and the time.
-    fn next_row(
-        &mut self,
-        fields: &mut Vec<Value>,
-    ) -> Result<Option<(u64, TypeId, EventTime)>, ReadError> {
-        fields.clear();
-        let Some((line, e)) = self.next_event()? else {
-            return Ok(None);
-        };
-        fields.extend(e.fields.iter().cloned());
-        Ok(Some((line, e.ty, e.ts)))
-    }
 
     /// Rows skipped because the program declares no such event type, by
     /// name (at most 100 names are kept; the rest count under `...`).
@@ -683,63 +667,8 @@ impl CsvReader {
     }
 }
 
-/// A row of a declared type: its line, type, time and cells.
-type Row<T> = (u64, TypeId, EventTime, T);
-
-/// Where [`CsvReader::read_row`] puts a row's converted cells: the one
-/// generic method keeps the exact-size iterator that collects a shared
-/// slice with one allocation.
-trait Cells {
-    type Out;
-    fn take(self, cells: impl Iterator<Item = Value>) -> Self::Out;
-}
-
-/// Cells as an event's shared slice.
-struct ToSlice;
-
-impl Cells for ToSlice {
-    type Out = Arc<[Value]>;
-    fn take(self, cells: impl Iterator<Item = Value>) -> Arc<[Value]> {
-        cells.collect()
-    }
-}
-
-/// Cells appended to a reused vector.
-struct ToVec<'a>(&'a mut Vec<Value>);
-
-impl Cells for ToVec<'_> {
-    type Out = ();
-    fn take(self, cells: impl Iterator<Item = Value>) {
-        self.0.extend(cells);
-    }
-}
-
 impl EventReader for CsvReader {
     fn next_event(&mut self) -> Result<Option<(u64, Event)>, ReadError> {
-        Ok(self
-            .read_row(ToSlice)?
-            .map(|(line, ty, ts, fields)| (line, Event { ty, ts, fields })))
-    }
-
-    fn next_row(
-        &mut self,
-        fields: &mut Vec<Value>,
-    ) -> Result<Option<(u64, TypeId, EventTime)>, ReadError> {
-        fields.clear();
-        Ok(self
-            .read_row(ToVec(fields))?
-            .map(|(line, ty, ts, ())| (line, ty, ts)))
-    }
-
-    fn unknown_types(&self) -> &[(String, u64)] {
-        &self.common.unknown
-    }
-}
-
-impl CsvReader {
-    /// The next row of a declared type: its line, type, time and cells.
-    #[inline(always)]
-    fn read_row<C: Cells>(&mut self, cells: C) -> Result<Option<Row<C::Out>>, ReadError> {
         loop {
             if self.done {
                 return Ok(None);
@@ -811,31 +740,39 @@ impl CsvReader {
             let mut failed: Option<(usize, String)> = None;
             let scan = self.scan.record();
             let ts_format = &self.common.ts_format;
-            let fields = cells.take(slots.iter().zip(interners).map(|(&(col, vt), interner)| {
-                let Some(col) = col else {
-                    return Value::Null;
-                };
-                let bytes = scan.get(col);
-                if bytes.is_empty() || failed.is_some() {
-                    return Value::Null;
-                }
-                if let Some(v) = convert_fast(bytes, vt, ts_format, interner) {
-                    return v;
-                }
-                let converted = match std::str::from_utf8(bytes) {
-                    Ok(text) => convert(text, vt, ts_format, interner),
-                    Err(_) => Err("not valid UTF-8".to_string()),
-                };
-                converted.unwrap_or_else(|reason| {
-                    failed = Some((col, reason));
-                    Value::Null
+            let fields: Arc<[Value]> = slots
+                .iter()
+                .zip(interners)
+                .map(|(&(col, vt), interner)| {
+                    let Some(col) = col else {
+                        return Value::Null;
+                    };
+                    let bytes = scan.get(col);
+                    if bytes.is_empty() || failed.is_some() {
+                        return Value::Null;
+                    }
+                    if let Some(v) = convert_fast(bytes, vt, ts_format, interner) {
+                        return v;
+                    }
+                    let converted = match std::str::from_utf8(bytes) {
+                        Ok(text) => convert(text, vt, ts_format, interner),
+                        Err(_) => Err("not valid UTF-8".to_string()),
+                    };
+                    converted.unwrap_or_else(|reason| {
+                        failed = Some((col, reason));
+                        Value::Null
+                    })
                 })
-            }));
+                .collect();
             if let Some((col, reason)) = failed {
                 return Err(self.row_error(line, Some(col), reason));
             }
-            return Ok(Some((line, ty, ts, fields)));
+            return Ok(Some((line, Event { ty, ts, fields })));
         }
+    }
+
+    fn unknown_types(&self) -> &[(String, u64)] {
+        &self.common.unknown
     }
 }
 
@@ -1046,20 +983,15 @@ mod tests {
 
     type ReadAll = (Vec<(u64, Event)>, Vec<String>, Vec<(String, u64)>);
 
-    /// Every event, row error and undeclared type of `text`; read a second
-    /// time row by row (`next_row`), which must give the same.
     fn read_all(text: &str, format: Format, opts: &ReaderOptions) -> ReadAll {
         let schema = Schema::of(&program());
-        let open = || {
-            reader(
-                Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-                format,
-                &schema,
-                opts,
-            )
-            .unwrap()
-        };
-        let mut r = open();
+        let mut r = reader(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            format,
+            &schema,
+            opts,
+        )
+        .unwrap();
         let mut events = Vec::new();
         let mut errors = Vec::new();
         loop {
@@ -1070,22 +1002,6 @@ mod tests {
                 Err(e) => panic!("fatal: {e}"),
             }
         }
-        let mut rows = open();
-        let (mut by_row, mut row_errors) = (Vec::new(), Vec::new());
-        let mut fields = vec![Value::Int(1)];
-        loop {
-            match rows.next_row(&mut fields) {
-                Ok(Some((line, ty, ts))) => {
-                    by_row.push((line, Event::from_parts(ty, ts, fields.clone())));
-                }
-                Ok(None) => break,
-                Err(ReadError::Row(e)) => row_errors.push(format!("{e} | {}", e.raw)),
-                Err(e) => panic!("fatal: {e}"),
-            }
-        }
-        assert_eq!(by_row, events, "next_row and next_event disagree");
-        assert_eq!(row_errors, errors);
-        assert_eq!(rows.unknown_types(), r.unknown_types());
         (events, errors, r.unknown_types().to_vec())
     }
 

@@ -4,7 +4,7 @@
 use crate::pipeline::{PipelineError, Progress, write_sorted};
 use crate::write::MatchWriter;
 use crossbeam_channel::{Receiver, Sender, bounded};
-use dalal::dalal_lang::typed::{FieldRef, PatternId, TypeId};
+use dalal::dalal_lang::typed::{FieldRef, PatternId};
 use dalal::{Config, Engine, Event, EventTime, Match, Program, Value};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -13,19 +13,9 @@ use std::thread::JoinHandle;
 
 /// Events for one worker in one batch: each event with the pattern groups
 /// it is for (`pats[ends[i-1]..ends[i]]`, indexes into `Sharded::groups`).
-///
-/// An event travels as its type, time and field count (`heads`) and its
-/// fields, one event's after another's (`values`); the worker makes each
-/// event's shared slice itself. Sending the reading thread's `Event`s made
-/// every event an allocation of one core that the other core touched first
-/// and freed: at two threads the worker's first touch of each event (its
-/// reference count) was ~8% of all CPU samples, and freeing memory the
-/// other core allocated ~3% more. The fields are read here in order, one
-/// batch after another, which the hardware prefetcher follows.
 #[derive(Default)]
 struct Batch {
-    heads: Vec<(TypeId, EventTime, u32)>,
-    values: Vec<Value>,
+    events: Vec<Event>,
     pats: Vec<u32>,
     ends: Vec<u32>,
 }
@@ -116,10 +106,6 @@ pub(crate) struct Sharded {
     pending: Vec<Batch>,
     /// Per worker: the number of the last event added to its batch.
     stamp: Vec<u64>,
-    /// The workers the current event goes to, in the order first routed.
-    targets: Vec<usize>,
-    /// An event's fields, for [`Sharded::route`].
-    fields: Vec<Value>,
     seq: u64,
     senders: Vec<Sender<ToWorker>>,
     workers: Vec<JoinHandle<()>>,
@@ -187,8 +173,6 @@ impl Sharded {
             hasher: hashbrown::DefaultHashBuilder::default(),
             pending: (0..threads).map(|_| Batch::default()).collect(),
             stamp: vec![0; threads],
-            targets: Vec::with_capacity(threads),
-            fields: Vec::new(),
             seq: 0,
             senders,
             workers,
@@ -196,36 +180,17 @@ impl Sharded {
         })
     }
 
-    /// Routes an event (its fields are copied; [`Sharded::route_row`]
-    /// moves them).
     pub(crate) fn route(&mut self, program: &Program, event: Event) {
-        let mut fields = std::mem::take(&mut self.fields);
-        fields.extend(event.fields.iter().cloned());
-        self.route_row(program, (event.ty, event.ts), &mut fields);
-        self.fields = fields;
-    }
-
-    /// Adds an event, given as its type, time and fields, to the batch of
-    /// every worker one of its routes picks. The fields are moved out of
-    /// `fields` (copied for all but the last of those workers).
-    pub(crate) fn route_row(
-        &mut self,
-        program: &Program,
-        (ty, ts): (TypeId, EventTime),
-        fields: &mut Vec<Value>,
-    ) {
         let n = self.pending.len();
-        let Some(routes) = self.routes.get(ty.index()) else {
-            fields.clear();
+        let Some(routes) = self.routes.get(event.ty.index()) else {
             return;
         };
         self.seq += 1;
-        self.targets.clear();
         for r in routes {
             let w = if r.key.is_empty() {
                 r.group as usize % n
             } else {
-                let h = key_hash(&self.hasher, program, (ty, ts), fields, &r.key);
+                let h = key_hash(&self.hasher, program, &event, &r.key);
                 // The high bits, spread over `n` without a division.
                 ((u128::from(h) * n as u128) >> 64) as usize
             };
@@ -239,19 +204,11 @@ impl Sharded {
                 }
             } else {
                 self.stamp[w] = self.seq;
-                self.targets.push(w);
-                b.heads.push((ty, ts, fields.len() as u32));
+                b.events.push(event.clone());
                 b.pats.push(r.group);
                 b.ends.push(b.pats.len() as u32);
             }
         }
-        if let Some((&last, rest)) = self.targets.split_last() {
-            for &w in rest {
-                self.pending[w].values.extend(fields.iter().cloned());
-            }
-            self.pending[last].values.append(fields);
-        }
-        fields.clear();
     }
 
     pub(crate) fn send_batch(
@@ -263,8 +220,7 @@ impl Sharded {
             // The next batch is likely as large: size it now rather than
             // growing it from empty every time.
             let next = Batch {
-                heads: Vec::with_capacity(self.pending[w].heads.len()),
-                values: Vec::with_capacity(self.pending[w].values.len()),
+                events: Vec::with_capacity(self.pending[w].events.len()),
                 pats: Vec::with_capacity(self.pending[w].pats.len()),
                 ends: Vec::with_capacity(self.pending[w].ends.len()),
             };
@@ -325,23 +281,24 @@ impl Sharded {
 fn key_hash(
     state: &hashbrown::DefaultHashBuilder,
     program: &Program,
-    (ty, ts): (TypeId, EventTime),
-    fields: &[Value],
+    event: &Event,
     key: &[FieldRef],
 ) -> u64 {
     // A key of one field hashes as the engine's partition index hashes it
     // (a short string by its packed words: the byte-stream hash was most
     // of the routing).
     if let [FieldRef::Slot(s)] = key {
-        let v = fields.get(s.index()).unwrap_or(&Value::Null);
+        let v = event.fields.get(s.index()).unwrap_or(&Value::Null);
         return dalal::key_hash(state, std::slice::from_ref(v));
     }
     let mut h = state.build_hasher();
     for f in key {
         match f {
-            FieldRef::Slot(s) => hash_value(fields.get(s.index()).unwrap_or(&Value::Null), &mut h),
-            FieldRef::Ts => ts.hash(&mut h),
-            FieldRef::Type => program.type_name(ty).hash(&mut h),
+            FieldRef::Slot(s) => {
+                hash_value(event.fields.get(s.index()).unwrap_or(&Value::Null), &mut h)
+            }
+            FieldRef::Ts => event.ts.hash(&mut h),
+            FieldRef::Type => program.type_name(event.ty).hash(&mut h),
         }
     }
     h.finish()
@@ -377,11 +334,7 @@ fn worker(
     }) = rx.recv()
     {
         let mut start = 0usize;
-        let mut values = batch.values.into_iter();
-        for (&(ty, ts, n), end) in batch.heads.iter().zip(batch.ends) {
-            // One allocation of this core for the event, its fields moved in.
-            let fields: Arc<[Value]> = values.by_ref().take(n as usize).collect();
-            let event = Event { ty, ts, fields };
+        for (event, end) in batch.events.into_iter().zip(batch.ends) {
             let end = end as usize;
             for &p in batch.pats.get(start..end).unwrap_or_default() {
                 let p = p as usize;
@@ -520,15 +473,14 @@ mod tests {
         let trade = |s: &str| ev("Trade", vec![Value::str(s), Value::Float(1.0)]);
         let news = |s: &str| ev("News", vec![Value::str("x"), Value::str(s)]);
         let at = |i: usize| [FieldRef::Slot(SlotId::from_index(i))];
-        let kh = |e: &Event, key: &[FieldRef]| key_hash(&h, &p, (e.ty, e.ts), &e.fields, key);
         for s in ["A", "SYM0060", "INDUSINDBK", "a_much_longer_symbol_name"] {
-            let a = kh(&trade(s), &at(0));
-            assert_eq!(a, kh(&trade(s), &at(0)), "{s}");
-            assert_eq!(a, kh(&news(s), &at(1)), "{s}");
+            let a = key_hash(&h, &p, &trade(s), &at(0));
+            assert_eq!(a, key_hash(&h, &p, &trade(s), &at(0)), "{s}");
+            assert_eq!(a, key_hash(&h, &p, &news(s), &at(1)), "{s}");
         }
         let first = (0..100)
             .filter(|i| {
-                let k = kh(&trade(&format!("S{i}")), &at(0));
+                let k = key_hash(&h, &p, &trade(&format!("S{i}")), &at(0));
                 ((u128::from(k) * 2) >> 64) == 0
             })
             .count();

@@ -266,53 +266,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     );
     let mut rs = ReadStats::default();
 
-    // With worker threads, rows go to the pipeline as their fields, which
-    // each worker makes its event of (`Pipeline::push_row`); one thread
-    // takes the reader's events as they are.
-    let rows = args.threads > 1;
-    let mut fields = Vec::new();
     let outcome = (|| -> Result<Option<ExitCode>> {
-        // A bad row is skipped (`Ok`) or stops the run.
-        let mut bad_row = |e: ReadError| -> Result<()> {
-            match e {
-                ReadError::Row(row) if args.on_error == OnError::Skip => {
+        loop {
+            let next = match reader.next_event() {
+                Ok(Some(e)) => e,
+                Ok(None) => return Ok(None),
+                Err(ReadError::Row(row)) if args.on_error == OnError::Skip => {
                     rs.rejected += 1;
                     if let Some(w) = rejects.as_mut() {
                         write_reject(w, &row).context("cannot write the rejects file")?;
                     }
-                    Ok(())
+                    continue;
                 }
-                e => Err(e.into()),
-            }
-        };
-        loop {
-            let line;
-            let pushed = if rows {
-                match reader.next_row(&mut fields) {
-                    Ok(Some((l, ty, ts))) => {
-                        line = l;
-                        pipeline.push_row(ty, ts, &mut fields)
-                    }
-                    Ok(None) => return Ok(None),
-                    Err(e) => {
-                        bad_row(e)?;
-                        continue;
-                    }
-                }
-            } else {
-                match reader.next_event() {
-                    Ok(Some((l, event))) => {
-                        line = l;
-                        pipeline.push(event)
-                    }
-                    Ok(None) => return Ok(None),
-                    Err(e) => {
-                        bad_row(e)?;
-                        continue;
-                    }
-                }
+                Err(e) => return Err(e.into()),
             };
-            match pushed {
+            let (line, event) = next;
+            match pipeline.push(event) {
                 Ok(Pushed::Accepted) => {}
                 Ok(Pushed::Late { event, watermark }) => match args.late {
                     Late::Fail => {
