@@ -849,33 +849,29 @@ fn call(f: Builtin, args: &[CExpr], env: &dyn Env) -> Value {
             let Value::Str(s) = arg(0) else {
                 return Value::Null;
             };
-            // The list's constant words are read in place: collecting them
-            // cloned each word and allocated a vector per call (`positive`
-            // of the design's definitions makes two such calls per event).
-            let mut n = 0i64;
-            let mut count = |w: &Value| {
-                if let Value::Str(w) = w {
-                    if s.contains(&**w) {
-                        n += 1;
-                    }
-                }
-            };
-            match args.get(1) {
+            let n = match args.get(1) {
+                // Constant words (the common case, `CExpr::Words`): their
+                // searchers were built when the pattern compiled.
                 Some(CExpr::Words(words)) => {
                     let text = s.as_bytes();
-                    n = words.iter().filter(|w| w.find(text).is_some()).count() as i64;
-                }
-                Some(CExpr::List(items)) => {
-                    for i in items {
-                        match i {
-                            CExpr::Const(w) => count(w),
-                            other => count(&eval(other, env)),
-                        }
+                    let mut found = words.iter().filter(|w| w.find(text).is_some());
+                    if f == Builtin::ContainsAny {
+                        i64::from(found.next().is_some())
+                    } else {
+                        found.count() as i64
                     }
                 }
-                Some(other) => count(&eval(other, env)),
-                None => {}
-            }
+                Some(list) => {
+                    let mut n = 0i64;
+                    each_item(list, env, &mut |w| {
+                        if let Value::Str(w) = w {
+                            n += i64::from(s.contains(&*w));
+                        }
+                    });
+                    n
+                }
+                None => 0,
+            };
             if f == Builtin::CountAny {
                 Value::Int(n)
             } else {
