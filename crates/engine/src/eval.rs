@@ -1353,6 +1353,65 @@ mod tests {
         }
     }
 
+    /// A take carries its event's side over as the run's side exactly when
+    /// the run's side reads `t[i-1]` the way the event's side reads `t[i]`.
+    #[test]
+    fn a_take_carries_the_event_side_of_the_same_reads() {
+        use dalal_lang::typed::SlotId;
+        let t = VarId::from_index(0);
+        let field = |access, slot| {
+            Box::new(CExpr::Field {
+                var: t,
+                access,
+                field: FieldRef::Slot(SlotId::from_index(slot)),
+            })
+        };
+        let times =
+            |e: Box<CExpr>, k: f64| Box::new(CExpr::Bin(BinaryOp::Mul, e, c(Value::Float(k))));
+        let avg = Box::new(CExpr::Agg {
+            func: AggFunc::Avg,
+            var: t,
+            range: AggRange::BeforeCurrent,
+            field: Some(FieldRef::Slot(SlotId::from_index(0))),
+        });
+        let cases = [
+            (field(Access::Current, 0), field(Access::Previous, 0), true),
+            (
+                times(field(Access::Current, 0), 2.0),
+                times(field(Access::Previous, 0), 2.0),
+                true,
+            ),
+            // Another field, another constant, an aggregate: not the same reads.
+            (field(Access::Current, 0), field(Access::Previous, 1), false),
+            (
+                times(field(Access::Current, 0), 2.0),
+                times(field(Access::Previous, 0), 3.0),
+                false,
+            ),
+            (
+                field(Access::Current, 0),
+                times(field(Access::Previous, 0), 1.0),
+                false,
+            ),
+            (field(Access::Current, 0), avg, false),
+        ];
+        for (cur, run, carries) in cases {
+            for e in [
+                CExpr::Bin(BinaryOp::Gt, cur.clone(), run.clone()),
+                CExpr::Bin(BinaryOp::Le, run, cur),
+            ] {
+                let fast = FastCmp::from_expr(&e).expect("a fast form");
+                let split = fast.split(t).expect("a split");
+                assert_eq!(split.carries(t), carries, "{e:?}");
+                // Another variable's edge reads none of it as its own.
+                assert!(
+                    fast.split(VarId::from_index(1))
+                        .is_none_or(|s| !s.carries(t))
+                );
+            }
+        }
+    }
+
     #[test]
     fn in_list_three_valued() {
         let list = CExpr::List(vec![CExpr::Const(Value::Int(1)), CExpr::Const(Value::Null)]);
@@ -1739,7 +1798,80 @@ enum Reads {
     Run,
 }
 
+/// Two operands that compute the same number from the same reads (a
+/// constant only equal to itself bit for bit).
+fn same_operand(a: &Operand, b: &Operand) -> bool {
+    match (a, b) {
+        (Operand::Const(x), Operand::Const(y)) => match (x, y) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            (Value::Int(x), Value::Int(y)) => x == y,
+            _ => false,
+        },
+        (
+            Operand::Field {
+                var: v,
+                access: a,
+                slot: s,
+            },
+            Operand::Field {
+                var: w,
+                access: b,
+                slot: t,
+            },
+        )
+        | (
+            Operand::FieldAsFloat {
+                var: v,
+                access: a,
+                slot: s,
+            },
+            Operand::FieldAsFloat {
+                var: w,
+                access: b,
+                slot: t,
+            },
+        ) => v == w && a == b && s == t,
+        (Operand::Arith(o, a1, a2), Operand::Arith(p, b1, b2)) => {
+            o == p && same_operand(a1, b1) && same_operand(a2, b2)
+        }
+        _ => false,
+    }
+}
+
 impl Operand {
+    /// This run-side operand as the event's side would read it one element
+    /// later: `t[i-1]` of `var` becomes `t[i]`; `None` when it reads
+    /// anything else of a run (an aggregate, another variable).
+    fn shifted(&self, var: VarId) -> Option<Operand> {
+        match self {
+            Operand::Const(v) => Some(Operand::Const(v.clone())),
+            Operand::Field {
+                var: v,
+                access: Access::Previous,
+                slot,
+            } if *v == var => Some(Operand::Field {
+                var: *v,
+                access: Access::Current,
+                slot: *slot,
+            }),
+            Operand::FieldAsFloat {
+                var: v,
+                access: Access::Previous,
+                slot,
+            } if *v == var => Some(Operand::FieldAsFloat {
+                var: *v,
+                access: Access::Current,
+                slot: *slot,
+            }),
+            Operand::Arith(op, a, b) => Some(Operand::Arith(
+                *op,
+                Box::new(a.shifted(var)?),
+                Box::new(b.shifted(var)?),
+            )),
+            _ => None,
+        }
+    }
+
     /// Which side of a split the operand can be for an edge binding `var`
     /// (`None`: it reads both, or an element whose place depends on the
     /// list's length, `t[n]`, which is the event being bound for one run
@@ -1836,6 +1968,18 @@ impl Split {
             } if v == var => Some((func, (v, field))),
             _ => None,
         }
+    }
+
+    /// Whether a run that takes an event along the edge binding `var` has,
+    /// for its next test, the event's own side as its side: the run's side
+    /// reads the list's last element where the event's side reads the
+    /// element being bound, through the same fields and arithmetic
+    /// (`t[i].price > t[i-1].price`). The value the step computed for the
+    /// event is then the run's, with nothing to read again.
+    pub(crate) fn carries(&self, var: VarId) -> bool {
+        self.run
+            .shifted(var)
+            .is_some_and(|r| same_operand(&r, &self.cur))
     }
 
     /// The conjunct's truth from its two sides, as [`FastCmp::holds`]

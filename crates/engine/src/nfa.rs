@@ -177,6 +177,11 @@ pub(crate) struct Take {
     /// 1.002`, `t[i].price > avg(t[..i-1].price)`), split so that a run
     /// computes its side once until it takes an event ([`eval::Split`]).
     pub hoist: Option<(u32, eval::Split)>,
+    /// The conjunct of `hoist` when the run's side after a take along this
+    /// edge is the event's side the take was tested with
+    /// ([`eval::Split::carries`]): the step keeps it instead of reading it
+    /// again at the next test.
+    pub carries: Option<u32>,
     /// The first element of a Kleene list (`kleene && !grow`) whose
     /// conjuncts all read `t[i-1]` or `t[..i-1]`, which are TRUE for a
     /// first element (`t[i].price > avg(t[..i-1].price)`): every event of
@@ -331,6 +336,7 @@ impl Builder<'_> {
                             target: s,
                             conjs: Vec::new(),
                             hoist: None,
+                            carries: None,
                             first_free: false,
                         });
                         s
@@ -348,6 +354,7 @@ impl Builder<'_> {
                                 target: inside,
                                 conjs: Vec::new(),
                                 hoist: None,
+                                carries: None,
                                 first_free: false,
                             });
                             if max != Some(1) {
@@ -360,6 +367,7 @@ impl Builder<'_> {
                                     target: inside,
                                     conjs: Vec::new(),
                                     hoist: None,
+                                    carries: None,
                                     first_free: false,
                                 });
                             }
@@ -609,6 +617,11 @@ pub(crate) fn compile(
                 let split = c.fast.as_ref()?.split(tk.var)?;
                 Some((ci, split))
             });
+            tk.carries = tk
+                .hoist
+                .as_ref()
+                .filter(|(_, split)| tk.grow && split.carries(tk.var))
+                .map(|(ci, _)| *ci);
         }
     }
     let fresh = fresh_table(

@@ -684,6 +684,15 @@ impl ConjCache {
     }
 }
 
+/// The run's side of `grow`'s hoisted comparison after it took the event
+/// whose side is in `curs`, when the take carries it ([`crate::nfa::Take::carries`]):
+/// for `t[i].price > t[i-1].price` the next test's `t[i-1].price` is the
+/// event's `t[i].price`, known without reading the list again.
+#[inline(always)]
+fn carried(grow: &crate::nfa::Take, curs: &[Option<Num>]) -> Option<Num> {
+    curs.get(grow.carries? as usize).copied().flatten()
+}
+
 /// What the counting and the single-list steps read of a single-list
 /// automaton ([`Nfa::single_list`]).
 struct ListParts<'a> {
@@ -2016,9 +2025,15 @@ impl Partition {
                     if keep {
                         let mut fork = run.clone();
                         self.apply_in(ctx, &mut fork, Step::direct(s1, 0), pos, stored);
+                        if let Some(k) = carried(grow, curs) {
+                            fork.key = Some(k);
+                        }
                         taken.push(fork);
                     } else {
                         self.apply_in(ctx, run, Step::direct(s1, 0), pos, stored);
+                        if let Some(k) = carried(grow, curs) {
+                            run.key = Some(k);
+                        }
                         taken.push(std::mem::replace(run, Run::empty(run)));
                     }
                 }
@@ -2027,6 +2042,11 @@ impl Partition {
         );
         if self.starts_list(ctx, seed, begin, stored, cache) {
             taken.push(self.apply(ctx, seed.clone(), Step::direct(start, 0), pos, stored));
+            // A list of one element: `t[i-1]` is the event, as for a take
+            // (known when a run's test computed the event's side).
+            if let (Some(k), Some(run)) = (carried(grow, curs), taken.last_mut()) {
+                run.key = Some(k);
+            }
         }
         for run in taken.drain(..) {
             let n = count(&run);
