@@ -702,7 +702,6 @@ struct ListParts<'a> {
     /// The list's quantifier.
     min: u32,
     max: Option<u32>,
-    start: StateId,
     accept: StateId,
 }
 
@@ -718,7 +717,6 @@ fn list_parts<'a>(ctx: &Ctx<'a>) -> Option<ListParts<'a>> {
         grow,
         min,
         max: grow.max,
-        start: alt.start,
         accept: proceed.target,
     })
 }
@@ -1306,6 +1304,21 @@ impl Partition {
                 hi: None,
             });
         }
+        self.apply_take(ctx, run, tk, pos, e);
+    }
+
+    /// [`Partition::apply_in`] for the take `tk` (found already, as the
+    /// single-list step has its two takes at hand: looking them up again
+    /// per take was ~25 instructions) with no `NOT` edge crossed.
+    #[inline]
+    fn apply_take(
+        &mut self,
+        ctx: &Ctx,
+        run: &mut Run,
+        tk: &crate::nfa::Take,
+        pos: Pos,
+        e: &Stored,
+    ) {
         if let Some(b) = run.binds.get_mut(tk.var.index()) {
             *b = match (*b, tk.kleene) {
                 // A list longer than u32::MAX events cannot fit in memory
@@ -1986,13 +1999,11 @@ impl Partition {
             min,
             max,
             accept,
-            start,
         }) = list_parts(ctx)
         else {
             return;
         };
         let (min, max) = (min as usize, max.map(|m| m as usize));
-        let s1 = begin.target;
         let mut done = std::mem::take(&mut scratch.done);
         let (cache, taken, curs) = scratch.for_hoisted_step(nfa.conjs.len());
         let (ty, ts) = (stored.event.ty, stored.event.ts.0);
@@ -2024,13 +2035,13 @@ impl Partition {
                 if took {
                     if keep {
                         let mut fork = run.clone();
-                        self.apply_in(ctx, &mut fork, Step::direct(s1, 0), pos, stored);
+                        self.apply_take(ctx, &mut fork, grow, pos, stored);
                         if let Some(k) = carried(grow, curs) {
                             fork.key = Some(k);
                         }
                         taken.push(fork);
                     } else {
-                        self.apply_in(ctx, run, Step::direct(s1, 0), pos, stored);
+                        self.apply_take(ctx, run, grow, pos, stored);
                         if let Some(k) = carried(grow, curs) {
                             run.key = Some(k);
                         }
@@ -2041,7 +2052,9 @@ impl Partition {
             },
         );
         if self.starts_list(ctx, seed, begin, stored, cache) {
-            taken.push(self.apply(ctx, seed.clone(), Step::direct(start, 0), pos, stored));
+            let mut run = seed.clone();
+            self.apply_take(ctx, &mut run, begin, pos, stored);
+            taken.push(run);
             // A list of one element: `t[i-1]` is the event, as for a take
             // (known when a run's test computed the event's side).
             if let (Some(k), Some(run)) = (carried(grow, curs), taken.last_mut()) {
