@@ -162,6 +162,27 @@ impl Clone for Run {
 }
 
 impl Run {
+    /// A copy of `seed`, an empty run of [`seeds`] (nothing bound, no
+    /// absence range), built without reading it element by element: a
+    /// seed is copied for every event that starts a run, and its clone
+    /// copied the bindings with a `memcpy` call (~75 instructions a run).
+    #[inline]
+    fn from_seed(seed: &Run) -> Run {
+        let n = seed.binds.len();
+        if n > 3 || !seed.nots.is_empty() || seed.first.is_some() {
+            return seed.clone();
+        }
+        Run {
+            alt: seed.alt,
+            state: seed.state,
+            binds: Binds::from_buf_and_len([Bind::Unbound; 3], n),
+            nots: ThinVec::new(),
+            first: None,
+            last: NO_POS,
+            key: None,
+        }
+    }
+
     /// A run with nothing bound, to leave behind when a run is moved out.
     fn empty(like: &Run) -> Run {
         Run {
@@ -1728,7 +1749,7 @@ impl Partition {
             {
                 // A first element's conjuncts read it alone: none is hoisted.
                 if tk.ty == ev_ty && self.plain_conjs_hold(ctx, tk, seed, stored, cache, u32::MAX) {
-                    let mut run = seed.clone();
+                    let mut run = Run::from_seed(seed);
                     Self::apply_plain(tk, &mut run, pos, ts);
                     taken.push(run);
                 }
@@ -2052,7 +2073,7 @@ impl Partition {
             },
         );
         if self.starts_list(ctx, seed, begin, stored, cache) {
-            let mut run = seed.clone();
+            let mut run = Run::from_seed(seed);
             self.apply_take(ctx, &mut run, begin, pos, stored);
             taken.push(run);
             // A list of one element: `t[i-1]` is the event, as for a take
@@ -2123,7 +2144,7 @@ impl Partition {
             self.linear_outcomes(ctx, alt, seed, stored, cache, &mut outs);
             for &(state, take) in &outs {
                 let step = Step::direct(state, take);
-                taken.push(self.apply(ctx, seed.clone(), step, pos, stored));
+                taken.push(self.apply(ctx, Run::from_seed(seed), step, pos, stored));
             }
         }
         for run in taken.drain(..) {
@@ -2781,6 +2802,30 @@ mod tests {
     /// The event as the engine hands it to a partition.
     fn stored(seq: u64, event: Event) -> Stored {
         Stored { seq, event }
+    }
+
+    /// A run made from a seed is the seed's copy, for patterns of one to
+    /// four variables (past three, the clone itself).
+    #[test]
+    fn a_run_from_a_seed_is_its_copy() {
+        let texts = [
+            "EVENT T (x INT); PATTERN p SEQ(T a) WHERE a.x > 1;",
+            "EVENT T (x INT); PATTERN p SEQ(T t{2,}) WHERE t[i].x > t[i-1].x WITHIN 1m;",
+            "EVENT T (x INT); PATTERN p SEQ(T a, T b, T c) WHERE c.x > a.x WITHIN 1m;",
+            "EVENT T (x INT); PATTERN p SEQ(T a, NOT T n, T b, T c) WHERE n.x = 0 WITHIN 1m;",
+            "EVENT T (x INT); PATTERN p SEQ(T a, OR(T b, T c), T d) WITHIN 1m;",
+        ];
+        for text in texts {
+            let program = Program::compile(text).unwrap();
+            let nfa = program.nfa(PatternId::from_index(0));
+            for seed in seeds(nfa) {
+                assert_eq!(
+                    format!("{:?}", Run::from_seed(&seed)),
+                    format!("{seed:?}"),
+                    "{text}"
+                );
+            }
+        }
     }
 
     /// [`Partition::arena_size`] counts a running aggregate as two nodes.
