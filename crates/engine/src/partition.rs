@@ -2592,8 +2592,17 @@ impl Partition {
                 k.sort_unstable();
                 k
             };
-            done.sort_by_key(key);
-            done.dedup_by(|b, a| key(a) == key(b));
+            // The key's first position is the run's first: candidates that
+            // start apart (most) are ordered by it alone, without a key per
+            // comparison; the keys are built only when two start together.
+            done.sort_by_key(|d| d.run.first_pos());
+            if done
+                .windows(2)
+                .any(|w| w[0].run.first_pos() == w[1].run.first_pos())
+            {
+                done.sort_by_key(key);
+                done.dedup_by(|b, a| key(a) == key(b));
+            }
         } else if done.len() > 1 {
             // The order key starts with (deadline, first position), which
             // tells most candidates apart (the runs of a list that complete
