@@ -957,21 +957,12 @@ impl Partition {
 
     /// [`Partition::push_node`] for the element `e` at `pos` of `var`'s
     /// list, with the running aggregates of the list it ends (`sums`).
-    /// Inlined for the node; the aggregates are a call of their own (a
-    /// call per element, ~50 instructions, when it was all one).
-    #[inline]
     fn push_elem(&mut self, ctx: &Ctx, var: VarId, e: &Stored, pos: Pos, prev: u64) -> u64 {
         let node = self.push_node(pos, prev);
-        if !ctx.nfa.agg_slots.is_empty() {
-            self.push_sums(ctx, var, e, prev);
-        }
-        node
-    }
-
-    /// The running aggregates of the element `e` of `var`'s list after
-    /// `prev` ([`Partition::push_elem`]).
-    fn push_sums(&mut self, ctx: &Ctx, var: VarId, e: &Stored, prev: u64) {
         let slots = &ctx.nfa.agg_slots;
+        if slots.is_empty() {
+            return node;
+        }
         let from = if prev == NIL {
             None
         } else {
@@ -994,6 +985,7 @@ impl Partition {
             };
             self.sums.push(sum);
         }
+        node
     }
 
     /// The running state kept for `(variable, field)` of the list `binds`
