@@ -1293,8 +1293,9 @@ mod tests {
                                 _ => None,
                             };
                             let want = holds(&e, &env);
-                            let cur = split.num(Side::Cur, get, &env);
-                            let run = split.num(Side::Run, get, &env);
+                            // The event's side from the bound event's fields.
+                            let cur = split.cur_num(std::slice::from_ref(b));
+                            let run = split.run_num(get, &env);
                             let got = split
                                 .decide(cur, run)
                                 .unwrap_or_else(|| fast.holds(get, &env));
@@ -1774,7 +1775,7 @@ fn ordering_holds(op: BinaryOp, o: Option<Ordering>) -> bool {
 /// the side that reads only what a run bound earlier (`a.price * 1.002`,
 /// `t[i-1].price`, `avg(t[..i-1].price)`): the second is the same for every
 /// event a run meets until it takes one, so a run computes it once
-/// ([`Split::num`] with [`Side::Run`]) and each event computes the first
+/// ([`Split::run_num`]) and each event computes the first
 /// once for all runs;
 /// a run's test is then one comparison of two numbers ([`Split::decide`]).
 /// Oriented so that `cur op run` is the conjunct.
@@ -1929,29 +1930,27 @@ impl FastCmp {
     }
 }
 
-/// A side of a [`Split`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Side {
-    /// The side that reads the event being bound.
-    Cur,
-    /// The side that reads what the run bound.
-    Run,
-}
-
 impl Split {
-    /// One side's value as a number. `always`: it stayed a call once the
-    /// single-list step read it too.
+    /// The run's side as a number, read through the run's view (`get`,
+    /// `env`). `always`: it stayed a call once the single-list step read
+    /// it too.
     #[inline(always)]
-    pub(crate) fn num<'a>(
+    pub(crate) fn run_num<'a>(
         &'a self,
-        side: Side,
         get: impl Fn(VarId, Access, usize) -> Option<&'a Value>,
         env: &dyn Env,
     ) -> Num {
-        match side {
-            Side::Cur => self.cur.num(&get, env),
-            Side::Run => self.run.num(&get, env),
-        }
+        self.run.num(&get, env)
+    }
+
+    /// The event's side read straight from the fields of the event being
+    /// bound, as a view would read it for the event being bound: that side reads only the event and constants (`Reads::Cur`),
+    /// so no view is needed (building and reading through one was ~50
+    /// instructions an event). An aggregate, which that side never holds,
+    /// would read as not a number, and the conjunct be evaluated whole.
+    #[inline(always)]
+    pub(crate) fn cur_num(&self, fields: &[Value]) -> Num {
+        self.cur.num(&|_, _, slot| fields.get(slot), &NoEnv)
     }
 
     /// The run's side when it is one running aggregate of the list being

@@ -1,7 +1,7 @@
 //! One partition of one pattern: its event buffer, runs and pending matches,
 //! and the step function that feeds it one event of the ordered stream S.
 
-use crate::eval::{Env, Num, Side, Summary, holds};
+use crate::eval::{Env, Num, Summary, holds};
 use crate::matches::{Binding, BoundEvent, Match, MatchNames};
 use crate::nfa::{EpsKind, Fresh, Nfa, StateId};
 use crate::value::{Event, EventTime, Key, Value};
@@ -2330,14 +2330,13 @@ impl Partition {
         let Some(slot) = curs.get_mut(*ci as usize) else {
             return Hoisted::Unknown;
         };
-        // One side of the split, read through the run's view with the
-        // event being bound, as the conjunct is: `t[i-1]` and `t[..i-1]`
-        // are then the run's last element and its list, and the run's side
-        // reads nothing of the event.
-        let side = |side: Side, run: &Run| {
+        // The run's side of the split, read through the run's view with
+        // the event being bound, as the conjunct is: `t[i-1]` and
+        // `t[..i-1]` are then the run's last element and its list, and the
+        // run's side reads nothing of the event.
+        let run_side = |run: &Run| {
             let view = self.view(ctx, run, Some((tk.var, stored)));
-            split.num(
-                side,
+            split.run_num(
                 |var, access, slot| {
                     view.stored(var, access)
                         .and_then(|e| e.event.fields.get(slot))
@@ -2348,7 +2347,7 @@ impl Partition {
         let cur = match *slot {
             Some(n) => n,
             None => {
-                let n = side(Side::Cur, run);
+                let n = split.cur_num(&stored.event.fields);
                 *slot = Some(n);
                 n
             }
@@ -2367,7 +2366,7 @@ impl Partition {
                                 .num(func),
                         )
                     })
-                    .unwrap_or_else(|| side(Side::Run, run));
+                    .unwrap_or_else(|| run_side(run));
                 run.key = Some(k);
                 k
             }
