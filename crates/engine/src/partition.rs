@@ -173,13 +173,8 @@ impl Run {
             return seed.clone();
         }
         Run {
-            alt: seed.alt,
-            state: seed.state,
             binds: Binds::from_buf_and_len([Bind::Unbound; 3], n),
-            nots: ThinVec::new(),
-            first: None,
-            last: NO_POS,
-            key: None,
+            ..Run::empty(seed)
         }
     }
 
@@ -2607,30 +2602,19 @@ impl Partition {
             // tells most candidates apart (the runs of a list that complete
             // at one event started at different events): sort by that, and
             // build the full keys (the positions spelled out, a few vectors
-            // each) only for candidates that tie on it. Same order as
-            // sorting by the full key.
+            // each) only when two candidates tie on it, as the plain path
+            // above does.
             let prefix = |d: &Done| (d.deadline, d.run.first_pos());
             done.sort_by_key(prefix);
             if done.windows(2).any(|w| prefix(&w[0]) == prefix(&w[1])) {
-                let mut all = std::mem::take(done).into_iter().peekable();
-                while let Some(d) = all.next() {
-                    if all.peek().is_none_or(|n| prefix(n) != prefix(&d)) {
-                        done.push(d);
-                        continue;
-                    }
-                    let p = prefix(&d);
-                    let mut keyed: Vec<(OrderKey, Done)> = vec![(self.order_key(&d), d)];
-                    while let Some(n) = all.next_if(|n| prefix(n) == p) {
-                        keyed.push((self.order_key(&n), n));
-                    }
-                    keyed.sort_by(|(a, da), (b, db)| {
-                        a.cmp(b).then_with(|| da.run.alt.cmp(&db.run.alt))
-                    });
-                    // Two AND orders can produce the same binding (empty
-                    // lists): once.
-                    keyed.dedup_by(|b, a| a.0 == b.0);
-                    done.extend(keyed.into_iter().map(|(_, d)| d));
-                }
+                let mut keyed: Vec<(OrderKey, Done)> =
+                    done.drain(..).map(|d| (self.order_key(&d), d)).collect();
+                keyed
+                    .sort_by(|(a, da), (b, db)| a.cmp(b).then_with(|| da.run.alt.cmp(&db.run.alt)));
+                // Two AND orders can produce the same binding (empty lists):
+                // once.
+                keyed.dedup_by(|b, a| a.0 == b.0);
+                done.extend(keyed.into_iter().map(|(_, d)| d));
             }
         }
         let mut pruned_first: Option<Pos> = None; // SKIP PAST: drop first <= this
