@@ -1981,6 +1981,19 @@ impl Split {
             .is_some_and(|r| same_operand(&r, &self.cur))
     }
 
+    /// The orderings of `cur` against `run` under which the conjunct holds,
+    /// as bits (1: less, 2: equal, 4: greater), for deciding many runs
+    /// against one event with no match on the operator per run: two floats
+    /// hold when their ordering's bit is set (NaN has none), as
+    /// [`Split::decide`] computes.
+    pub(crate) fn ordering_bits(&self) -> u8 {
+        [Ordering::Less, Ordering::Equal, Ordering::Greater]
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| ordering_holds(self.op, Some(**o)))
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
     /// The conjunct's truth from its two sides, as [`FastCmp::holds`]
     /// computes it; `None` when a side is not a number (the conjunct is then
     /// evaluated whole).
