@@ -803,32 +803,27 @@ fn scan_list_runs(
     }
     let cur = slot.unwrap_or_else(|| split.cur_num(&stored.event.fields));
     let bits = split.ordering_bits();
-    let float = |n: Num| match n {
-        Num::F(k) => Some(k),
-        _ => None,
-    };
-    let int = |n: Num| match n {
-        Num::I(k) => Some(k),
-        _ => None,
-    };
-    // `t[i].price > t[i-1].price` and its mirror without the bits.
-    let (used, change) = match (cur, bits) {
-        (Num::F(c), 4) => scan_sides(runs, &expired, float, |k| c > k, codes),
-        (Num::F(c), 1) => scan_sides(runs, &expired, float, |k| c < k, codes),
-        (Num::F(c), _) => scan_sides(
+    let (used, change) = match cur {
+        Num::F(c) => scan_typed(
             runs,
             &expired,
-            float,
-            |k| bits & ordering_bit(c.partial_cmp(&k)) != 0,
+            c,
+            |n| match n {
+                Num::F(k) => Some(k),
+                _ => None,
+            },
+            bits,
             codes,
         ),
-        (Num::I(c), 4) => scan_sides(runs, &expired, int, |k| c > k, codes),
-        (Num::I(c), 1) => scan_sides(runs, &expired, int, |k| c < k, codes),
-        (Num::I(c), _) => scan_sides(
+        Num::I(c) => scan_typed(
             runs,
             &expired,
-            int,
-            |k| bits & ordering_bit(Some(c.cmp(&k))) != 0,
+            c,
+            |n| match n {
+                Num::I(k) => Some(k),
+                _ => None,
+            },
+            bits,
             codes,
         ),
         _ => return Scan::No,
@@ -837,6 +832,31 @@ fn scan_list_runs(
         *slot = Some(cur);
     }
     if change { Scan::Codes } else { Scan::AllStay }
+}
+
+/// [`scan_sides`] for the event's side `c`, one kind of number:
+/// `t[i].price > t[i-1].price` and its mirror compare directly, other
+/// operators through the ordering's bit. For INTs `partial_cmp` is `cmp`.
+#[inline(always)]
+fn scan_typed<T: PartialOrd + Copy>(
+    runs: &[Run],
+    expired: &impl Fn(&Run) -> bool,
+    c: T,
+    side: impl Fn(Num) -> Option<T>,
+    bits: u8,
+    codes: &mut Vec<u8>,
+) -> (bool, bool) {
+    match bits {
+        4 => scan_sides(runs, expired, side, |k| c > k, codes),
+        1 => scan_sides(runs, expired, side, |k| c < k, codes),
+        _ => scan_sides(
+            runs,
+            expired,
+            side,
+            |k| bits & ordering_bit(c.partial_cmp(&k)) != 0,
+            codes,
+        ),
+    }
 }
 
 /// [`Split::ordering_bits`]'s bit for an ordering (none for NaN).
@@ -3597,25 +3617,21 @@ mod tests {
     ) -> usize {
         let program = Program::compile(text).unwrap();
         let id = PatternId::from_index(0);
-        let mut tweaked = crate::nfa::compile(
-            &program.checked().patterns[0],
-            program.checked().types.len(),
-            &|_| None,
-        )
-        .unwrap();
-        tweak(&mut tweaked);
+        // The pattern's automaton compiled afresh and changed by `change`.
+        let changed = |change: &dyn Fn(&mut crate::nfa::Nfa)| {
+            let checked = program.checked();
+            let mut nfa =
+                crate::nfa::compile(&checked.patterns[0], checked.types.len(), &|_| None).unwrap();
+            change(&mut nfa);
+            nfa
+        };
+        let tweaked = changed(&tweak);
         let fast = &tweaked;
         assert!(
             fast.plain || fast.linear,
             "not compiled as plain or linear: {text}"
         );
-        let mut slow = crate::nfa::compile(
-            &program.checked().patterns[0],
-            program.checked().types.len(),
-            &|_| None,
-        )
-        .unwrap();
-        fallback(&mut slow);
+        let slow = changed(&fallback);
         let (seeds_a, seeds_b) = (seeds(fast), seeds(&slow));
         let ctx = |nfa, seeds| Ctx {
             nfa,
