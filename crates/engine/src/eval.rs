@@ -1849,21 +1849,21 @@ impl Operand {
             Operand::Field {
                 var: v,
                 access: Access::Previous,
-                slot,
-            } if *v == var => Some(Operand::Field {
-                var: *v,
-                access: Access::Current,
-                slot: *slot,
-            }),
-            Operand::FieldAsFloat {
+                ..
+            }
+            | Operand::FieldAsFloat {
                 var: v,
                 access: Access::Previous,
-                slot,
-            } if *v == var => Some(Operand::FieldAsFloat {
-                var: *v,
-                access: Access::Current,
-                slot: *slot,
-            }),
+                ..
+            } if *v == var => {
+                let mut shifted = self.clone();
+                if let Operand::Field { access, .. } | Operand::FieldAsFloat { access, .. } =
+                    &mut shifted
+                {
+                    *access = Access::Current;
+                }
+                Some(shifted)
+            }
             Operand::Arith(op, a, b) => Some(Operand::Arith(
                 *op,
                 Box::new(a.shifted(var)?),
@@ -1944,9 +1944,9 @@ impl Split {
     }
 
     /// The event's side read straight from the fields of the event being
-    /// bound, as a view would read it for the event being bound: that side reads only the event and constants (`Reads::Cur`),
-    /// so no view is needed (building and reading through one was ~50
-    /// instructions an event). An aggregate, which that side never holds,
+    /// bound: that side reads only the event and constants (`Reads::Cur`),
+    /// so no view of the run is needed (building and reading through one
+    /// was ~50 instructions an event). An aggregate, which that side never holds,
     /// would read as not a number, and the conjunct be evaluated whole.
     #[inline(always)]
     pub(crate) fn cur_num(&self, fields: &[Value]) -> Num {
