@@ -94,7 +94,15 @@ enum BindKey {
 /// partitions against a 1 MB L2, and the Kleene workloads ran 7-8% slower
 /// than at 256 for a fraction of a percent fewer instructions
 /// (docs/PERFORMANCE.md, change 93); 128 and 64 were no faster.
-const COMPACT_FLOOR: usize = if cfg!(test) { usize::MAX / 4 } else { 256 };
+const COMPACT_FLOOR: usize = if cfg!(test) {
+    usize::MAX / 4
+} else {
+    ARENA_FLOOR
+};
+
+/// [`COMPACT_FLOOR`] outside unit tests, which also size a compacted arena
+/// by it (see [`Partition::fit_arena`]).
+const ARENA_FLOOR: usize = 256;
 
 /// A run's bindings, inline for patterns of up to three variables (larger
 /// inline arrays make every run move cost more than the allocation saved).
@@ -1259,6 +1267,29 @@ impl Partition {
         self.lists = new;
         self.sums = sums;
         self.lists_live = self.arena_size();
+        self.fit_arena(k);
+    }
+
+    /// Gives back arena capacity far beyond what the arena can reach before
+    /// its next compaction: after a burst, a partition no longer holds the
+    /// arena of its busiest moment for the rest of the stream. Only past
+    /// four times that reach, and down to twice it: a steady arena swings
+    /// by two or three times between compactions (a step can take many
+    /// nodes past the trigger), and shrinking it to what it reaches then
+    /// growing it back cost `kleene_avg` 5% by the clock
+    /// (docs/PERFORMANCE.md, change 95).
+    #[cold]
+    fn fit_arena(&mut self, k: usize) {
+        // A node adds 1 + 2k to `arena_size`; compaction comes back at
+        // `2 * lists_live + COMPACT_FLOOR`.
+        let reach = (2 * self.lists_live + ARENA_FLOOR) / (1 + 2 * k) + 1;
+        if self.lists.capacity() / 4 > reach {
+            self.lists.shrink_to(2 * reach);
+        }
+        // `k` is 0 for an empty arena as well: its aggregates' capacity stays.
+        if k > 0 && self.sums.capacity() / 4 > reach * k {
+            self.sums.shrink_to(2 * reach * k);
+        }
     }
 
     /// The list arena's size in nodes, a running aggregate counted as two
@@ -2123,9 +2154,19 @@ impl Partition {
     /// The run of a counting pattern that starts at absolute element
     /// `start` (and ends at the newest), spelled out as a run (its list built in
     /// the arena, reclaimed by the next compaction), as a match.
+    ///
+    /// Nothing reaches the list once the match is made, so its nodes go at
+    /// once instead of at the next compaction: a step that completes many
+    /// long runs (commerce's `p{100,}`) grew the arena by thousands of
+    /// nodes, and the busiest step so far set the library's peak heap
+    /// (docs/PERFORMANCE.md, change 95).
     fn counted_match(&mut self, ctx: &Ctx, start: u64) -> Match {
+        let mark = self.lists.len();
         let run = self.counted_run(ctx, start);
-        self.to_match(ctx, &run)
+        let m = self.to_match(ctx, &run);
+        // A counting pattern keeps no running aggregates (`push_node`).
+        self.lists.truncate(mark);
+        m
     }
 
     fn counted_run(&mut self, ctx: &Ctx, start: u64) -> Run {
@@ -3194,6 +3235,100 @@ mod tests {
         let lines = |m: &[Match]| -> Vec<String> { m.iter().map(|m| format!("{m:?}")).collect() };
         assert_eq!(lines(&out_a), lines(&out_b));
         assert!(compacted.lists.len() < plain.lists.len() / 2);
+    }
+
+    /// After a burst, compaction hands back the arena capacity the next
+    /// cycle cannot reach, nodes and aggregates alike; a partition whose
+    /// arena it just sized keeps it.
+    #[test]
+    fn compaction_gives_back_what_the_next_cycle_cannot_reach() {
+        let program = Program::compile(
+            "EVENT T (k INT, x INT);
+             PATTERN p SEQ(T a, T t+, T b)
+               WHERE t[i].x >= t[i-1].x AND b.x > avg(t.x)
+               WITHIN 40ms SKIP TILL ANY MATCH AFTER MATCH NO SKIP;",
+        )
+        .unwrap();
+        let seeds = seeds(program.nfa(PatternId::from_index(0)));
+        let ctx = first_ctx(&program, &seeds, 100_000);
+        let ty = program.type_id("T").unwrap();
+        let mut p = Partition::new(Key::default());
+        let (mut out, mut stats, mut scratch) =
+            (Vec::new(), StepStats::default(), Scratch::default());
+        let mut feed = |p: &mut Partition, i: u64, ts: i64| {
+            let ev = Event::from_parts(
+                ty,
+                EventTime::from_millis(ts),
+                vec![Value::Int(0), Value::Int(i as i64)],
+            );
+            p.on_event(&ctx, &stored(i, ev), &mut out, &mut stats, &mut scratch);
+        };
+        // A burst: rising values inside one window, every run growing.
+        for i in 0..12 {
+            feed(&mut p, i, i as i64);
+        }
+        let (nodes, sums) = (p.lists.capacity(), p.sums.capacity());
+        assert!(
+            nodes > 1000 && sums > 1000,
+            "no burst: {nodes} nodes, {sums} sums"
+        );
+        // Most of it live: kept.
+        p.compact();
+        assert_eq!((p.lists.capacity(), p.sums.capacity()), (nodes, sums));
+        // Each aggregate counts twice (`arena_size`); one per node here.
+        let reach = |p: &Partition| (2 * p.lists_live + ARENA_FLOOR) / 3 + 1;
+        // A window later every run has expired: little is live.
+        feed(&mut p, 12, 1_000);
+        p.compact();
+        assert!(p.lists_live < 10, "{} nodes live", p.lists_live);
+        assert!(
+            p.lists.capacity() <= 2 * reach(&p) && p.sums.capacity() <= 2 * reach(&p),
+            "kept {} nodes and {} sums for a reach of {}",
+            p.lists.capacity(),
+            p.sums.capacity(),
+            reach(&p)
+        );
+        // Sized already: the next compaction leaves it as it is.
+        let kept = (p.lists.capacity(), p.sums.capacity());
+        p.compact();
+        assert_eq!((p.lists.capacity(), p.sums.capacity()), kept);
+    }
+
+    /// A counting pattern's match spells its run out in the arena only for
+    /// as long as making the match takes: every node is gone after it.
+    #[test]
+    fn counted_matches_leave_no_nodes() {
+        let program = compile_for_test(
+            "EVENT T (k INT, x INT);
+             PATTERN p SEQ(T t{3,}) WITHIN 1m SKIP TILL NEXT MATCH AFTER MATCH NO SKIP;",
+        );
+        assert!(program.nfa(PatternId::from_index(0)).counting);
+        let seeds = seeds(program.nfa(PatternId::from_index(0)));
+        let ctx = first_ctx(&program, &seeds, 100_000);
+        let ty = program.type_id("T").unwrap();
+        let mut p = Partition::new(Key::default());
+        let (mut out, mut stats, mut scratch) =
+            (Vec::new(), StepStats::default(), Scratch::default());
+        for i in 0..20u64 {
+            let ev = Event::from_parts(
+                ty,
+                EventTime::from_millis(i as i64),
+                vec![Value::Int(0), Value::Int(1)],
+            );
+            p.on_event(&ctx, &stored(i, ev), &mut out, &mut stats, &mut scratch);
+            assert!(p.lists.is_empty(), "event {i}: {} nodes", p.lists.len());
+        }
+        // Every run of three or more: 1 + 2 + ... + 18 matches.
+        assert_eq!(out.len(), 171);
+        let lens: Vec<usize> = out
+            .iter()
+            .filter_map(|m| match m.events.first() {
+                Some((_, Binding::Many(v))) => Some(v.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lens.len(), 171);
+        assert_eq!(lens.iter().max(), Some(&20));
     }
 
     const STRATEGIES: [&str; 3] = [
