@@ -3237,35 +3237,43 @@ mod tests {
         assert!(compacted.lists.len() < plain.lists.len() / 2);
     }
 
+    /// Feeds `p` an event `(k = 0, x)` of type `ty`: sequence number `seq`, at `ts` ms.
+    fn feed_kx(
+        ctx: &Ctx,
+        ty: dalal_lang::typed::TypeId,
+        p: &mut Partition,
+        seq: u64,
+        ts: i64,
+        x: i64,
+        out: &mut Vec<Match>,
+    ) {
+        let ev = Event::from_parts(
+            ty,
+            EventTime::from_millis(ts),
+            vec![Value::Int(0), Value::Int(x)],
+        );
+        let (mut stats, mut scratch) = (StepStats::default(), Scratch::default());
+        p.on_event(ctx, &stored(seq, ev), out, &mut stats, &mut scratch);
+    }
+
     /// After a burst, compaction hands back the arena capacity the next
     /// cycle cannot reach, nodes and aggregates alike; a partition whose
     /// arena it just sized keeps it.
     #[test]
     fn compaction_gives_back_what_the_next_cycle_cannot_reach() {
-        let program = Program::compile(
+        let program = compile_for_test(
             "EVENT T (k INT, x INT);
              PATTERN p SEQ(T a, T t+, T b)
                WHERE t[i].x >= t[i-1].x AND b.x > avg(t.x)
                WITHIN 40ms SKIP TILL ANY MATCH AFTER MATCH NO SKIP;",
-        )
-        .unwrap();
+        );
         let seeds = seeds(program.nfa(PatternId::from_index(0)));
         let ctx = first_ctx(&program, &seeds, 100_000);
         let ty = program.type_id("T").unwrap();
-        let mut p = Partition::new(Key::default());
-        let (mut out, mut stats, mut scratch) =
-            (Vec::new(), StepStats::default(), Scratch::default());
-        let mut feed = |p: &mut Partition, i: u64, ts: i64| {
-            let ev = Event::from_parts(
-                ty,
-                EventTime::from_millis(ts),
-                vec![Value::Int(0), Value::Int(i as i64)],
-            );
-            p.on_event(&ctx, &stored(i, ev), &mut out, &mut stats, &mut scratch);
-        };
+        let (mut p, mut out) = (Partition::new(Key::default()), Vec::new());
         // A burst: rising values inside one window, every run growing.
         for i in 0..12 {
-            feed(&mut p, i, i as i64);
+            feed_kx(&ctx, ty, &mut p, i, i as i64, i as i64, &mut out);
         }
         let (nodes, sums) = (p.lists.capacity(), p.sums.capacity());
         assert!(
@@ -3278,7 +3286,7 @@ mod tests {
         // Each aggregate counts twice (`arena_size`); one per node here.
         let reach = |p: &Partition| (2 * p.lists_live + ARENA_FLOOR) / 3 + 1;
         // A window later every run has expired: little is live.
-        feed(&mut p, 12, 1_000);
+        feed_kx(&ctx, ty, &mut p, 12, 1_000, 12, &mut out);
         p.compact();
         assert!(p.lists_live < 10, "{} nodes live", p.lists_live);
         assert!(
@@ -3306,16 +3314,9 @@ mod tests {
         let seeds = seeds(program.nfa(PatternId::from_index(0)));
         let ctx = first_ctx(&program, &seeds, 100_000);
         let ty = program.type_id("T").unwrap();
-        let mut p = Partition::new(Key::default());
-        let (mut out, mut stats, mut scratch) =
-            (Vec::new(), StepStats::default(), Scratch::default());
+        let (mut p, mut out) = (Partition::new(Key::default()), Vec::new());
         for i in 0..20u64 {
-            let ev = Event::from_parts(
-                ty,
-                EventTime::from_millis(i as i64),
-                vec![Value::Int(0), Value::Int(1)],
-            );
-            p.on_event(&ctx, &stored(i, ev), &mut out, &mut stats, &mut scratch);
+            feed_kx(&ctx, ty, &mut p, i, i as i64, 1, &mut out);
             assert!(p.lists.is_empty(), "event {i}: {} nodes", p.lists.len());
         }
         // Every run of three or more: 1 + 2 + ... + 18 matches.
