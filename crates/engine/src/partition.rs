@@ -1278,7 +1278,6 @@ impl Partition {
     /// nodes past the trigger), and shrinking it to what it reaches then
     /// growing it back cost `kleene_avg` 5% by the clock
     /// (docs/PERFORMANCE.md, change 95).
-    #[cold]
     fn fit_arena(&mut self, k: usize) {
         // A node adds 1 + 2k to `arena_size`; compaction comes back at
         // `2 * lists_live + COMPACT_FLOOR`.
@@ -2152,11 +2151,11 @@ impl Partition {
     }
 
     /// The run of a counting pattern that starts at absolute element
-    /// `start` (and ends at the newest), spelled out as a run (its list built in
-    /// the arena, reclaimed by the next compaction), as a match.
+    /// `start` (and ends at the newest), spelled out as a run (its list built
+    /// in the arena), as a match.
     ///
     /// Nothing reaches the list once the match is made, so its nodes go at
-    /// once instead of at the next compaction: a step that completes many
+    /// once, not at the next compaction as before: a step that completes many
     /// long runs (commerce's `p{100,}`) grew the arena by thousands of
     /// nodes, and the busiest step so far set the library's peak heap
     /// (docs/PERFORMANCE.md, change 95).
