@@ -1755,6 +1755,17 @@ impl FastCmp {
     }
 }
 
+/// An ordering's bit in [`Split::ordering_bits`] (none for NaN).
+#[inline(always)]
+pub(crate) fn ordering_bit(o: Option<Ordering>) -> u8 {
+    match o {
+        Some(Ordering::Less) => 1,
+        Some(Ordering::Equal) => 2,
+        Some(Ordering::Greater) => 4,
+        None => 0,
+    }
+}
+
 /// Whether a comparison `op` is TRUE for operands that compare as `o`
 /// (`None`: unordered or NULL, so unknown, which does not hold).
 #[inline(always)]
@@ -1988,10 +1999,9 @@ impl Split {
     /// [`Split::decide`] computes.
     pub(crate) fn ordering_bits(&self) -> u8 {
         [Ordering::Less, Ordering::Equal, Ordering::Greater]
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| ordering_holds(self.op, Some(**o)))
-            .fold(0, |m, (i, _)| m | 1 << i)
+            .into_iter()
+            .filter(|o| ordering_holds(self.op, Some(*o)))
+            .fold(0, |m, o| m | ordering_bit(Some(o)))
     }
 
     /// The conjunct's truth from its two sides, as [`FastCmp::holds`]

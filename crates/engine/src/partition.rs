@@ -9,7 +9,6 @@ use dalal_lang::ast::{AfterMatch, Strategy};
 use dalal_lang::typed::{Access, AggFunc, AggRange, FieldRef, PatternId, VarId, VarKind};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
-use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use thin_vec::ThinVec;
@@ -857,20 +856,9 @@ fn scan_typed<T: PartialOrd + Copy>(
             runs,
             expired,
             side,
-            |k| bits & ordering_bit(c.partial_cmp(&k)) != 0,
+            |k| bits & crate::eval::ordering_bit(c.partial_cmp(&k)) != 0,
             codes,
         ),
-    }
-}
-
-/// [`Split::ordering_bits`]'s bit for an ordering (none for NaN).
-#[inline(always)]
-fn ordering_bit(o: Option<Ordering>) -> u8 {
-    match o {
-        Some(Ordering::Less) => 1,
-        Some(Ordering::Equal) => 2,
-        Some(Ordering::Greater) => 4,
-        None => 0,
     }
 }
 
