@@ -740,7 +740,7 @@ const SCAN_TEST: u8 = 3;
 enum Scan {
     /// Not scanned: every run gets the full test.
     No,
-    /// `codes` holds a verdict per run, and some run expires, takes the
+    /// `codes` starts with a verdict per run, and some run expires, takes the
     /// event or needs the full test.
     Codes,
     /// Every run stays as it is.
@@ -785,9 +785,9 @@ fn scan_list_runs(
     let Some(slot) = curs.get_mut(*ci as usize) else {
         return Scan::No;
     };
-    clear!(codes);
     let expired = |run: &Run| run.first.is_some_and(|(_, fts)| fts < lim);
     if !type_ok {
+        clear!(codes);
         codes.extend(runs.iter().map(|run| {
             if expired(run) {
                 SCAN_EXPIRED
@@ -876,8 +876,13 @@ fn scan_sides<T: Copy>(
 ) -> (bool, bool) {
     let (mut used, mut change) = (false, false);
     // A plain loop over a sized vector: `extend` over a mapping iterator
-    // was a call of its own reading the captures through pointers.
-    codes.resize(runs.len(), SCAN_STAYS);
+    // was a call of its own reading the captures through pointers. The
+    // vector only grows (the verdicts are its first `runs.len()` entries,
+    // and the step reads no more): resizing it to each partition's runs
+    // was a call per event (~45 instructions, 1.9% of kleene_iter).
+    if codes.len() < runs.len() {
+        codes.resize(runs.len(), SCAN_STAYS);
+    }
     for (run, code) in runs.iter().zip(codes.iter_mut()) {
         *code = if expired(run) {
             SCAN_EXPIRED
