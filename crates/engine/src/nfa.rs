@@ -26,7 +26,7 @@
 
 use crate::eval::{self, CExpr, NativeFn};
 use dalal_lang::ast::{AfterMatch, Strategy};
-use dalal_lang::typed::{Node, Pattern, TypeId, VarId, VarKind};
+use dalal_lang::typed::{AggFunc, FieldRef, Node, Pattern, TypeId, VarId, VarKind};
 use std::fmt::Write as _;
 
 /// Most alternatives an `AND` expansion may produce.
@@ -182,6 +182,12 @@ pub(crate) struct Take {
     /// ([`eval::Split::carries`]): the step keeps it instead of reading it
     /// again at the next test.
     pub carries: Option<u32>,
+    /// When `hoist`'s run side is a running aggregate of the list this
+    /// take grows, read before the element being bound
+    /// (`avg(t[..i-1].price)`; [`eval::Split::run_aggregate`]), and the
+    /// take does not carry: the aggregate's function and kept state, from
+    /// which the single-list step's scan reads a run's side.
+    pub kept_side: Option<(AggFunc, (VarId, Option<FieldRef>))>,
     /// The first element of a Kleene list (`kleene && !grow`) whose
     /// conjuncts all read `t[i-1]` or `t[..i-1]`, which are TRUE for a
     /// first element (`t[i].price > avg(t[..i-1].price)`): every event of
@@ -337,6 +343,7 @@ impl Builder<'_> {
                             conjs: Vec::new(),
                             hoist: None,
                             carries: None,
+                            kept_side: None,
                             first_free: false,
                         });
                         s
@@ -355,6 +362,7 @@ impl Builder<'_> {
                                 conjs: Vec::new(),
                                 hoist: None,
                                 carries: None,
+                                kept_side: None,
                                 first_free: false,
                             });
                             if max != Some(1) {
@@ -368,6 +376,7 @@ impl Builder<'_> {
                                     conjs: Vec::new(),
                                     hoist: None,
                                     carries: None,
+                                    kept_side: None,
                                     first_free: false,
                                 });
                             }
@@ -622,6 +631,11 @@ pub(crate) fn compile(
                 .as_ref()
                 .filter(|(_, split)| tk.grow && split.carries(tk.var))
                 .map(|(ci, _)| *ci);
+            tk.kept_side = tk
+                .hoist
+                .as_ref()
+                .filter(|_| tk.grow && tk.carries.is_none())
+                .and_then(|(_, split)| split.run_aggregate(tk.var));
         }
     }
     let fresh = fresh_table(

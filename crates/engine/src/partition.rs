@@ -750,8 +750,10 @@ enum Scan {
 /// The single-list step's verdict on each live run, in a tight loop of its
 /// own before the runs are updated. It applies when the grow take's only
 /// conjunct is its hoisted comparison of two numbers (INTs or FLOATs) and
-/// the list has no maximum: a run whose side is known (its `key`) is then
-/// decided by one comparison with the event's side. Inside the updating loop the same test
+/// the list has no maximum: a run whose side is known (its `key`, or what
+/// `fill` gives a run without one: a running aggregate read from the
+/// list's kept state) is then decided by one comparison with the event's
+/// side. Inside the updating loop the same test
 /// cost ~90 instructions a run, reloading loop-invariant values from the
 /// stack (the step holds too many to keep in registers) and matching the
 /// operator and the numbers' kinds for each run. The event's side is put in
@@ -759,7 +761,8 @@ enum Scan {
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn scan_list_runs(
-    runs: &[Run],
+    runs: &mut [Run],
+    fill: &impl Fn(&mut Run) -> Option<Num>,
     grow: &crate::nfa::Take,
     type_ok: bool,
     ts: i64,
@@ -809,6 +812,7 @@ fn scan_list_runs(
     let (used, change) = match cur {
         Num::F(c) => scan_typed(
             runs,
+            fill,
             &expired,
             c,
             |n| match n {
@@ -820,6 +824,7 @@ fn scan_list_runs(
         ),
         Num::I(c) => scan_typed(
             runs,
+            fill,
             &expired,
             c,
             |n| match n {
@@ -842,7 +847,8 @@ fn scan_list_runs(
 /// operators through the ordering's bit. For INTs `partial_cmp` is `cmp`.
 #[inline(always)]
 fn scan_typed<T: PartialOrd + Copy>(
-    runs: &[Run],
+    runs: &mut [Run],
+    fill: &impl Fn(&mut Run) -> Option<Num>,
     expired: &impl Fn(&Run) -> bool,
     c: T,
     side: impl Fn(Num) -> Option<T>,
@@ -850,10 +856,11 @@ fn scan_typed<T: PartialOrd + Copy>(
     codes: &mut Vec<u8>,
 ) -> (bool, bool) {
     match bits {
-        4 => scan_sides(runs, expired, side, |k| c > k, codes),
-        1 => scan_sides(runs, expired, side, |k| c < k, codes),
+        4 => scan_sides(runs, fill, expired, side, |k| c > k, codes),
+        1 => scan_sides(runs, fill, expired, side, |k| c < k, codes),
         _ => scan_sides(
             runs,
+            fill,
             expired,
             side,
             |k| bits & crate::eval::ordering_bit(c.partial_cmp(&k)) != 0,
@@ -868,7 +875,8 @@ fn scan_typed<T: PartialOrd + Copy>(
 /// a NULL) gets the full test.
 #[inline(always)]
 fn scan_sides<T: Copy>(
-    runs: &[Run],
+    runs: &mut [Run],
+    fill: &impl Fn(&mut Run) -> Option<Num>,
     expired: &impl Fn(&Run) -> bool,
     side: impl Fn(Num) -> Option<T>,
     holds: impl Fn(T) -> bool,
@@ -883,10 +891,13 @@ fn scan_sides<T: Copy>(
     if codes.len() < runs.len() {
         codes.resize(runs.len(), SCAN_STAYS);
     }
-    for (run, code) in runs.iter().zip(codes.iter_mut()) {
+    for (run, code) in runs.iter_mut().zip(codes.iter_mut()) {
         *code = if expired(run) {
             SCAN_EXPIRED
         } else if let Some(k) = run.key.and_then(&side) {
+            used = true;
+            if holds(k) { SCAN_TAKES } else { SCAN_STAYS }
+        } else if let Some(k) = fill(run).and_then(&side) {
             used = true;
             if holds(k) { SCAN_TAKES } else { SCAN_STAYS }
         } else {
@@ -2279,13 +2290,41 @@ impl Partition {
         // Where a run's side is always known, a tight loop decides the runs
         // first (`scan_list_runs`); the loop that updates them then reads
         // its verdicts, and is skipped when every run stays. Always known:
-        // the take carries the event's side over (`t[i-1]` against `t[i]`).
-        // Where it is computed again after each take (`avg(t[..i-1].price)`)
-        // too many runs need the full test for the scan to pay (kleene_avg
+        // the take carries the event's side over (`t[i-1]` against `t[i]`),
+        // or the side is a running aggregate of the list (`avg(t[..i-1].
+        // price)`), which the scan reads from the run's kept state when the
+        // run's last take changed it (`fill`; change 99). Left to the full
+        // test, too many runs needed it for the scan to pay (kleene_avg
         // +1.3%).
+        let agg = grow.kept_side;
+        // One copy of the scan for each: without a side to fill in, its
+        // loops have no branch for it.
         let scan = if grow.carries.is_some() {
             scan_list_runs(
-                &runs,
+                &mut runs,
+                &|_: &mut Run| None,
+                grow,
+                ty == grow.ty,
+                ts,
+                nfa.within,
+                max,
+                stored,
+                curs,
+                &mut codes,
+            )
+        } else if let Some((func, slot)) = agg.filter(|_| runs.len() >= 4) {
+            let slots = &nfa.agg_slots;
+            let fill = |run: &mut Run| {
+                if run.key.is_none() {
+                    run.key = self
+                        .kept_state(slots, &run.binds, slot)
+                        .map(|s| s.num(func));
+                }
+                run.key
+            };
+            scan_list_runs(
+                &mut runs,
+                &fill,
                 grow,
                 ty == grow.ty,
                 ts,
@@ -3664,16 +3703,25 @@ mod tests {
             "SEQ(T t{2,}) WHERE t[i].x > t[i-1].x",
             "SEQ(T t+) WHERE t[i].x * 0.5 < t[i-1].x * 0.5",
             "SEQ(T t{3,}) WHERE t[i].x * 1.5 >= t[i-1].x * 1.5",
+            // A running aggregate as the run's side, read by the scan from
+            // the list's kept state (`Take::kept_side`).
+            "SEQ(T t{2,}) WHERE t[i].x > avg(t[..i-1].x)",
+            "SEQ(T t+) WHERE t[i].x <= max(t[..i-1].x)",
         ];
         // Which shapes compare an element with what the run holds (`u[1]`
         // is the element being added for a run of none: not split).
-        let hoists = [true, true, false, true, false, true, true, true];
+        let hoists = [true, true, false, true, false, true, true, true, true, true];
         // Which shapes start a list at every event of its type without
         // evaluating anything ([`crate::nfa::Take::first_free`]): `u[1]`
         // and `t[i].x < 6` read the first element itself.
-        let free = [true, true, false, false, true, true, true, true];
+        let free = [true, true, false, false, true, true, true, true, true, true];
+        // Which shapes keep a running aggregate as the run's side (the
+        // scan reads it only where that comparison is the only conjunct).
+        let kept = [
+            false, false, false, true, false, false, false, false, true, true,
+        ];
         let mut checked = 0;
-        for ((shape, hoists), free) in shapes.into_iter().zip(hoists).zip(free) {
+        for (((shape, hoists), free), kept) in shapes.into_iter().zip(hoists).zip(free).zip(kept) {
             let text = format!(
                 "EVENT T (k INT, x INT); EVENT U (k INT, x INT); PATTERN p {shape} WITHIN 40ms;"
             );
@@ -3688,6 +3736,9 @@ mod tests {
             assert_eq!(hoisted, hoists, "{shape}");
             let first = crate::nfa::list_edges(&nfa.alts[0]).map(|(begin, _, _)| begin.first_free);
             assert_eq!(first, Some(free), "{shape}");
+            let grow =
+                crate::nfa::list_edges(&nfa.alts[0]).map(|(_, grow, _)| grow.kept_side.is_some());
+            assert_eq!(grow, Some(kept), "{shape}");
             for strategy in STRATEGIES {
                 for policy in POLICIES {
                     for max_runs in [3, 100_000] {
