@@ -2297,21 +2297,26 @@ impl Partition {
         // test, too many runs needed it for the scan to pay (kleene_avg
         // +1.3%).
         let agg = grow.kept_side;
-        // One copy of the scan for each: without a side to fill in, its
-        // loops have no branch for it.
+        // One copy of the scan for each kind of side: without a side to
+        // fill in, its loops have no branch for it.
+        macro_rules! scan_with {
+            ($fill:expr) => {
+                scan_list_runs(
+                    &mut runs,
+                    $fill,
+                    grow,
+                    ty == grow.ty,
+                    ts,
+                    nfa.within,
+                    max,
+                    stored,
+                    curs,
+                    &mut codes,
+                )
+            };
+        }
         let scan = if grow.carries.is_some() {
-            scan_list_runs(
-                &mut runs,
-                &|_: &mut Run| None,
-                grow,
-                ty == grow.ty,
-                ts,
-                nfa.within,
-                max,
-                stored,
-                curs,
-                &mut codes,
-            )
+            scan_with!(&|_: &mut Run| None)
         } else if let Some((func, slot)) = agg.filter(|_| runs.len() >= 4) {
             let slots = &nfa.agg_slots;
             let fill = |run: &mut Run| {
@@ -2322,18 +2327,7 @@ impl Partition {
                 }
                 run.key
             };
-            scan_list_runs(
-                &mut runs,
-                &fill,
-                grow,
-                ty == grow.ty,
-                ts,
-                nfa.within,
-                max,
-                stored,
-                curs,
-                &mut codes,
-            )
+            scan_with!(&fill)
         } else {
             Scan::No
         };
