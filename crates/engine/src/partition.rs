@@ -3899,9 +3899,10 @@ mod tests {
             seeds,
         };
         let (ctx_a, ctx_b) = (ctx(fast, &seeds_a), ctx(&slow, &seeds_b));
-        // The single-list step grows a run under skip till next match where
-        // it is, where the other steps move it after the runs that stayed
-        // (`Partition::after_test`): the same runs, in another order.
+        // The plain and single-list steps grow a run under skip till next
+        // match where it is, where the other steps move it after the runs
+        // that stayed (`Partition::after_test`): the same runs, in another
+        // order.
         let unordered = ((fast.single_list && !fast.counting && !slow.single_list)
             || (fast.plain && !slow.plain))
             && fast.strategy == Strategy::SkipTillNextMatch;
