@@ -183,10 +183,11 @@ pub(crate) struct Take {
     /// again at the next test.
     pub carries: Option<u32>,
     /// When `hoist`'s run side is a running aggregate of the list this
-    /// take grows, read before the element being bound
-    /// (`avg(t[..i-1].price)`; [`eval::Split::run_aggregate`]), and the
-    /// take does not carry: the aggregate's function and kept state, from
-    /// which the single-list step's scan reads a run's side.
+    /// take binds, read before the element being bound
+    /// (`avg(t[..i-1].price)`; [`eval::Split::run_aggregate`]): the
+    /// aggregate's function and kept state, from which a run's side is
+    /// read (`Partition::hoisted`, and the single-list step's scan for the
+    /// grow take). Never with `carries`: an aggregate is not a shifted field.
     pub kept_side: Option<(AggFunc, (VarId, Option<FieldRef>))>,
     /// The first element of a Kleene list (`kleene && !grow`) whose
     /// conjuncts all read `t[i-1]` or `t[..i-1]`, which are TRUE for a
@@ -634,7 +635,6 @@ pub(crate) fn compile(
             tk.kept_side = tk
                 .hoist
                 .as_ref()
-                .filter(|_| tk.grow && tk.carries.is_none())
                 .and_then(|(_, split)| split.run_aggregate(tk.var));
         }
     }
